@@ -1,0 +1,41 @@
+# MIMIS — the two commands: `make run` (the whole system) and `make test` (every test).
+# Both install what they need into .venv from the pinned requirements.lock.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck check bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: MIMIS needs Python 3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+## run: broker, database, every service, the gateway and demo data; prints URLs; Ctrl-C stops all
+run: install
+	$(PY) -m mimis_platform.devstack run
+
+## test: lint, type check and the whole suite against a real local broker and database
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy mimis_platform services gateway
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+
+typecheck: install
+	$(PY) -m mypy mimis_platform services gateway
+
+## bench: every benchmark under benchmarks/, each printing its ratio to a same-run baseline
+bench: install
+	$(PY) benchmarks/outbox_relay.py
+
+clean:
+	rm -rf .stack .pytest_cache .mypy_cache .ruff_cache

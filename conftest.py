@@ -1,0 +1,1 @@
+pytest_plugins = ["mimis_platform.testing"]

@@ -1,0 +1,92 @@
+"""The topic registry: every Kafka topic MIMIS uses, declared once.
+
+Start-up code creates these topics (and their ``.dlq`` twins); the Kubernetes ``KafkaTopic``
+resources and the per-service ACLs are generated from the same declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: who writes it, who reads it, what its records are keyed by, how long they stay."""
+
+    name: str
+    description: str
+    key: str  # the aggregate id every record is keyed by (= CloudEvents ``partitionkey``)
+    event_types: tuple[str, ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...] = ()
+    partitions: int = 6
+    retention_ms: int = 30 * DAY_MS
+    dlq_retention_ms: int = 30 * DAY_MS
+    replication_factor: int = 3  # production; the local broker has one node
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+
+@dataclass(frozen=True)
+class TopicRegistry:
+    topics: tuple[TopicSpec, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = [t.name for t in self.topics]
+        if len(names) != len(set(names)):
+            raise ValueError(f"a topic is declared twice in the registry: {sorted(names)}")
+        owners: dict[str, str] = {}
+        for topic in self.topics:
+            for event_type in topic.event_types:
+                if event_type in owners:
+                    raise ValueError(f"event type {event_type} is declared on {owners[event_type]} and {topic.name}")
+                owners[event_type] = topic.name
+
+    def __iter__(self) -> Iterator[TopicSpec]:
+        return iter(self.topics)
+
+    def get(self, name: str) -> TopicSpec:
+        for topic in self.topics:
+            if topic.name == name:
+                return topic
+        raise KeyError(f"topic {name!r} is not in the registry")
+
+    def topic_for(self, event_type: str) -> TopicSpec:
+        for topic in self.topics:
+            if event_type in topic.event_types:
+                return topic
+        raise KeyError(f"event type {event_type!r} is not declared on any topic")
+
+    def all_names(self) -> list[str]:
+        """Every topic to create, each with its dead-letter twin."""
+        return [name for t in self.topics for name in (t.name, t.dlq)]
+
+    def consumed_by(self, service: str) -> list[TopicSpec]:
+        return [t for t in self.topics if service in t.consumers]
+
+    def produced_by(self, service: str) -> list[TopicSpec]:
+        return [t for t in self.topics if service in t.producers]
+
+    def extended(self, extra: Iterable[TopicSpec]) -> TopicRegistry:
+        return TopicRegistry(self.topics + tuple(extra))
+
+
+TOPICS = TopicRegistry(
+    (
+        TopicSpec(
+            name="catalog.micro-credentials",
+            description="Lifecycle of micro-credential definitions in the catalogue.",
+            key="micro_credential_id",
+            event_types=("catalog.credential.drafted.v1",),
+            producers=("catalog",),
+            consumers=("quality",),
+            partitions=6,
+            retention_ms=90 * DAY_MS,
+        ),
+    )
+)

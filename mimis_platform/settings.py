@@ -1,0 +1,58 @@
+"""Settings from the environment, one prefix per service (``CATALOG_``, ``QUALITY_``, ...).
+
+Every service subclasses :class:`ServiceSettings` and sets its own ``env_prefix``; nothing in
+MIMIS reads ``os.environ`` ad hoc.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+TraceExporter = Literal["none", "console", "otlp"]
+
+#: Secrets that ship in the code for local development; refused outside development and test.
+DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to reach its broker, its database and its telemetry."""
+
+    model_config = SettingsConfigDict(env_prefix="MIMIS_", extra="ignore", frozen=True)
+
+    service_name: str = "mimis"
+    environment: Environment = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    mongo_database: str = "mimis"
+
+    trace_exporter: TraceExporter = "none"
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Outbox relay and consumer tuning.
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_idle_seconds: float = Field(0.2, gt=0)
+    consumer_max_attempts: int = Field(5, ge=1)
+    consumer_backoff_seconds: float = Field(0.2, gt=0)
+    consumer_backoff_max_seconds: float = Field(30.0, gt=0)
+
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            for name, value in self.model_dump().items():
+                if isinstance(value, SecretStr) and value.get_secret_value() == DEVELOPMENT_SECRET:
+                    raise ValueError(
+                        f"{name} still holds the development default; set "
+                        f"{(self.model_config.get('env_prefix') or '')}{name.upper()} in production"
+                    )
+        return self

@@ -1,0 +1,49 @@
+"""pytest plugin: the real local stack for every test that touches Kafka or MongoDB.
+
+One broker and one database server per test session, started by the same code as
+``make run`` (:class:`mimis_platform.localstack.LocalStack`); each test gets its own database
+name and its own topics, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mimis_platform.localstack import LocalStack
+from mimis_platform.mongo import Document, new_client
+
+
+@pytest.fixture(scope="session")
+async def stack() -> AsyncIterator[LocalStack]:
+    root = Path(os.environ.get("MIMIS_TEST_STACK_DIR") or tempfile.mkdtemp(prefix="mimis-test-stack-"))
+    async with LocalStack(root=root) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+async def mongo_client(stack: LocalStack):  # type: ignore[no-untyped-def]
+    client = new_client(stack.mongo_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def db(mongo_client, unique_name: str):  # type: ignore[no-untyped-def]
+    """A fresh database for one test, dropped afterwards."""
+    database = mongo_client[f"test_{unique_name}"]
+    yield database
+    await mongo_client.drop_database(database.name)
+
+
+__all__ = ["Document", "db", "mongo_client", "stack", "unique_name"]
