@@ -89,6 +89,7 @@ class ServerProcess:
     port: int
     argv: list[str]
     log_path: Path
+    env: dict[str, str] | None = None  # None: inherit this process's environment
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -98,7 +99,7 @@ class ServerProcess:
             # A new session: Ctrl-C in the terminal reaches the stack's owner, which then stops
             # the servers in order instead of having them die mid-write.
             self.process = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
 
@@ -178,11 +179,11 @@ class LocalStack:
     def mongo_url(self) -> str:
         return f"mongodb://{HOST}:{self.mongo_port}/?directConnection=true"
 
-    def environment(self) -> dict[str, str]:
-        """The variables every service reads to find this stack (their shared ``MIMIS_`` prefix)."""
+    def environment(self, prefix: str = "MIMIS_") -> dict[str, str]:
+        """The variables a service with settings prefix ``prefix`` reads to find this stack."""
         return {
-            "MIMIS_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
-            "MIMIS_MONGO_URL": self.mongo_url,
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            f"{prefix}MONGO_URL": self.mongo_url,
         }
 
     async def start(self) -> None:

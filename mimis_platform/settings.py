@@ -37,7 +37,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    # Outbox relay and consumer tuning.
+    # Outbox relay and consumer tuning. The consumer group defaults to the service name.
+    consumer_group: str | None = None
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(0.2, gt=0)
     consumer_max_attempts: int = Field(5, ge=1)

@@ -1,0 +1,80 @@
+"""One error shape for every MIMIS HTTP API, so a client handles errors the same way everywhere:
+
+``{"error": "<stable code>", "message": "<for people>", "errors": [{"field": "title.sv", "message": ...}]}``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    errors: list[FieldError] = []
+
+
+class ApiError(Exception):
+    """Raised by API code for an answer other than success; the status and code are stable."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # FastAPI prefixes the location ("body", "query", ...); the client thinks in field names.
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else [str(p) for p in loc]
+    return ".".join(parts) or str(loc[0] if loc else "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(field=_field_name(tuple(e.get("loc", ()))), message=e.get("msg", ""), type=e.get("type", ""))
+            for e in exc.errors()
+        ]
+        body = ErrorBody(
+            error="validation_failed",
+            message="; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is not valid",
+            errors=errors,
+        )
+        return JSONResponse(status_code=422, content=body.model_dump())
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body = ErrorBody(error=exc.code, message=exc.message, errors=exc.errors)
+        return JSONResponse(status_code=exc.status, content=body.model_dump())
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "The request failed validation; `errors` names each field and why."},
+}

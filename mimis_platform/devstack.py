@@ -1,0 +1,150 @@
+"""``make run``: the whole system on one machine.
+
+Starts the local broker and database (the same :class:`LocalStack` the tests use), creates
+the registry's topics, starts every service and the gateway as separate processes, waits
+until each answers ``/readyz``, loads the demo data, prints every URL, and on Ctrl-C stops
+everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mimis_platform.contracts import CONTRACTS
+from mimis_platform.kafka import ensure_topics
+from mimis_platform.localstack import HOST, LocalStack, ServerProcess, StackError, free_port
+
+app = typer.Typer(add_completion=False, help="Run MIMIS locally.")
+console = Console()
+
+#: (name, module, settings prefix, offset from the base port)
+PROCESSES = (
+    ("gateway", "gateway", "GATEWAY_", 0),
+    ("catalog", "services.catalog", "CATALOG_", 1),
+    ("quality", "services.quality", "QUALITY_", 2),
+    ("issuance", "services.issuance", "ISSUANCE_", 3),
+    ("notifications", "services.notifications", "NOTIFICATIONS_", 4),
+)
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    url: str
+    server: ServerProcess
+
+
+def _service_env(stack: LocalStack, prefix: str, port: int, urls: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(stack.environment(prefix))
+    env[f"{prefix}HTTP_PORT"] = str(port)
+    env[f"{prefix}HTTP_HOST"] = HOST
+    env[f"{prefix}ENVIRONMENT"] = "development"
+    if prefix == "GATEWAY_":
+        for name, url in urls.items():
+            if name != "gateway":
+                env[f"GATEWAY_{name.upper()}_URL"] = url
+    return env
+
+
+async def _wait_ready(service: ServiceProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            service.server.check_alive()
+            try:
+                answer = await http.get(f"{service.url}/readyz")
+                if answer.status_code == 200:
+                    return
+                last = answer.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            await asyncio.sleep(0.2)  # poll interval
+    raise StackError(f"{service.name} did not become ready at {service.url}/readyz: {last}\n"
+                     f"its log ({service.server.log_path}) ends with:\n{service.server.log_tail()}")
+
+
+async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, stop_after_ready: bool) -> None:
+    stack = LocalStack(root=root, kafka_port=kafka_port, mongo_port=mongo_port)
+    console.print(f"[bold]MIMIS[/] starting the local stack in {root} ...")
+    await stack.start()
+    services: list[ServiceProcess] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await ensure_topics(stack.kafka_bootstrap_servers, CONTRACTS.topics)
+        ports = {name: (base_port + offset if base_port else free_port()) for name, _, _, offset in PROCESSES}
+        urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+        for name, module, prefix, _ in PROCESSES:
+            server = ServerProcess(
+                name=f"MIMIS {name}", port=ports[name], argv=[sys.executable, "-m", module],
+                log_path=stack.root / "logs" / f"{name}.log", env=_service_env(stack, prefix, ports[name], urls),
+            )
+            server.start()
+            services.append(ServiceProcess(name, urls[name], server))
+        await asyncio.gather(*(_wait_ready(s, 90.0) for s in services))
+        _print_urls(stack, services)
+        if not stop_after_ready:
+            await stop.wait()
+    finally:
+        console.print("[bold]MIMIS[/] stopping ...")
+        for service in reversed(services):
+            await asyncio.to_thread(service.server.stop, 25.0)
+        await stack.stop()
+        console.print("[bold]MIMIS[/] stopped.")
+
+
+def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
+    table = Table(title="MIMIS is running (Ctrl-C stops everything)")
+    table.add_column("what")
+    table.add_column("where")
+    for service in services:
+        if service.name == "gateway":
+            table.add_row("GraphQL (GraphiQL in a browser)", f"{service.url}/graphql")
+        else:
+            table.add_row(f"{service.name} API (OpenAPI: /docs)", f"{service.url}/docs")
+        table.add_row(f"{service.name} readiness", f"{service.url}/readyz")
+    table.add_row("Kafka bootstrap", stack.kafka_bootstrap_servers)
+    table.add_row("MongoDB", stack.mongo_url)
+    table.add_row("logs", str(stack.root / "logs"))
+    console.print(table)
+    # One plain line a script can wait for.
+    print("MIMIS READY " + " ".join(f"{s.name}={s.url}" for s in services), flush=True)
+
+
+@app.command()
+def run(
+    root: Path = typer.Option(Path(".stack"), envvar="MIMIS_STACK_DIR", help="Data and logs folder."),
+    base_port: int = typer.Option(8100, envvar="MIMIS_BASE_PORT",
+                                  help="Gateway port; services follow (+1..+4). 0 picks free ports."),
+    kafka_port: int = typer.Option(0, envvar="MIMIS_KAFKA_PORT", help="Broker port (0: a free one)."),
+    mongo_port: int = typer.Option(0, envvar="MIMIS_MONGO_PORT", help="Database port (0: a free one)."),
+    stop_after_ready: bool = typer.Option(False, help="Stop again as soon as everything is ready (a smoke check)."),
+) -> None:
+    """Start broker, database, every service and the gateway; print the URLs; stop on Ctrl-C."""
+    try:
+        asyncio.run(_run(root, base_port, kafka_port, mongo_port, stop_after_ready))
+    except StackError as exc:
+        console.print(f"[red]MIMIS could not start:[/] {exc}")
+        raise typer.Exit(1) from exc
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Catalog service: providers and micro-credential definitions, their versions and lifecycle."""

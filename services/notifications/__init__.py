@@ -1,0 +1,1 @@
+"""Notifications service. Subscriptions, webhook and e-mail deliveries (domain arrives with the notifications issue)."""

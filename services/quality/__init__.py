@@ -1,0 +1,1 @@
+"""Quality service: reviews of micro-credentials against published criteria, decisions, audit trail."""
