@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mimis_platform.api_errors import install_error_handlers
+from mimis_platform.auth import TokenVerifier
 from mimis_platform.consumer import EventConsumer, Handler
 from mimis_platform.contracts import CONTRACTS, ContractRegistry
 from mimis_platform.health import health_router, kafka_check, mongo_check
@@ -118,6 +119,9 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.token_verifier = (
+        TokenVerifier.from_jwks(s.auth_jwks, s.auth_issuer, s.auth_audience) if s.auth_jwks else None
+    )
     app.include_router(health_router({
         "mongodb": mongo_check(runtime.client),
         "kafka": kafka_check(s.kafka_bootstrap_servers),

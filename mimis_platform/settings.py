@@ -47,8 +47,16 @@ class ServiceSettings(BaseSettings):
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
 
+    # Identity: bearer JWTs from this issuer, for this audience, signed by a key in this JWKS
+    # (JSON text or a file path). Empty in development means: no authenticated calls.
+    auth_issuer: str = "https://login.mimis.localhost"
+    auth_audience: str = "mimis"
+    auth_jwks: str = ""
+
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production" and not self.auth_jwks:
+            raise ValueError("auth_jwks is empty; production needs the identity provider's JWKS")
         if self.environment == "production":
             for name, value in self.model_dump().items():
                 if isinstance(value, SecretStr) and value.get_secret_value() == DEVELOPMENT_SECRET:
