@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.localstack import LocalStack
 from mimis_platform.mongo import Document, new_client
 
@@ -46,4 +47,16 @@ async def db(mongo_client, unique_name: str):  # type: ignore[no-untyped-def]
     await mongo_client.drop_database(database.name)
 
 
-__all__ = ["Document", "db", "mongo_client", "stack", "unique_name"]
+@pytest.fixture(scope="session")
+def dev_issuer() -> DevelopmentIssuer:
+    """Signs bearer tokens the services under test accept (pass ``jwks_setting(dev_issuer)``)."""
+    return DevelopmentIssuer()
+
+
+def jwks_setting(issuer: DevelopmentIssuer) -> str:
+    import json
+
+    return json.dumps(issuer.jwks())
+
+
+__all__ = ["Document", "db", "dev_issuer", "jwks_setting", "mongo_client", "stack", "unique_name"]

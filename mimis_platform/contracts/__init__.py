@@ -1,7 +1,8 @@
 """Contracts: every event type's versioned JSON Schema and the topic registry, in one place.
 
 Producers validate before publishing and consumers validate on receipt, against the same
-schema file ``events/<event type>.json``. An event type ends in its major version (``...v1``);
+schema file ``events/<event type>.json``; parts several events share (a micro-credential's
+content) live in ``shared/`` and are referenced by ``$id``. An event type ends in its major version (``...v1``);
 a breaking change is a new type (``...v2``) published beside the old one.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
 
 from mimis_platform.contracts.topics import TOPICS, TopicRegistry, TopicSpec
 
@@ -50,7 +52,13 @@ class UnknownEventType(ValueError):
 class ContractRegistry:
     """Event schemas and the topics that carry them."""
 
-    def __init__(self, schemas: Mapping[str, dict[str, Any]], topics: TopicRegistry) -> None:
+    def __init__(self, schemas: Mapping[str, dict[str, Any]], topics: TopicRegistry,
+                 shared: Mapping[str, dict[str, Any]] | None = None) -> None:
+        # Shared documents (``shared/*.json``) are referenced by their ``$id`` from event schemas.
+        self.shared = dict(shared or {})
+        self._refs: Registry[Any] = Registry().with_resources(
+            (schema["$id"], Resource.from_contents(schema)) for schema in self.shared.values()
+        )
         for event_type, schema in schemas.items():
             if not EVENT_TYPE_PATTERN.match(event_type):
                 raise ValueError(f"event type {event_type!r} must be dotted lower-case and end in .v<N>")
@@ -64,16 +72,17 @@ class ContractRegistry:
 
     @classmethod
     def from_directory(cls, directory: Path | Any, topics: TopicRegistry) -> ContractRegistry:
-        schemas = {}
-        for entry in directory.iterdir():
-            if entry.name.endswith(".json"):
-                schemas[entry.name.removesuffix(".json")] = json.loads(entry.read_text(encoding="utf-8"))
-        return cls(schemas, topics)
+        """``directory/events/<type>.json`` per event type, ``directory/shared/*.json`` for shared parts."""
+        def load(folder: Any) -> dict[str, dict[str, Any]]:
+            return {entry.name.removesuffix(".json"): json.loads(entry.read_text(encoding="utf-8"))
+                    for entry in folder.iterdir() if entry.name.endswith(".json")}
+
+        return cls(load(directory / "events"), topics, load(directory / "shared"))
 
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
         return {
-            t: Draft202012Validator(s, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            t: Draft202012Validator(s, format_checker=Draft202012Validator.FORMAT_CHECKER, registry=self._refs)
             for t, s in self.schemas.items()
         }
 
@@ -94,7 +103,7 @@ class ContractRegistry:
 
     def extended(self, schemas: Mapping[str, dict[str, Any]], topics: list[TopicSpec]) -> ContractRegistry:
         """A registry with more contracts (tests declare their own beside the product's)."""
-        return ContractRegistry({**self.schemas, **schemas}, self.topics.extended(topics))
+        return ContractRegistry({**self.schemas, **schemas}, self.topics.extended(topics), self.shared)
 
 
-CONTRACTS = ContractRegistry.from_directory(resources.files(__name__) / "events", TOPICS)
+CONTRACTS = ContractRegistry.from_directory(resources.files(__name__), TOPICS)
