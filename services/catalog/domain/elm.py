@@ -20,6 +20,7 @@ opportunities (one course round), not on the specification.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from services.catalog.domain.lifecycle import MicroCredentialVersion, Status
@@ -38,6 +39,9 @@ from services.catalog.domain.model import (
 from services.catalog.domain.vocabulary import BUILT_IN, VocabularyKind
 
 JsonLd = dict[str, Any]
+
+# The JSON Schema of what :func:`to_elm` produces; its description says where the shape comes from.
+ELM_SHAPE_PATH = Path(__file__).resolve().parents[1] / "elm_shape.json"
 
 CONTEXT = "http://data.europa.eu/snb/model/context/edc-ap"
 ELM_NAMESPACE = "http://data.europa.eu/snb/model/elm/"
@@ -113,14 +117,16 @@ _ASSESSMENT_LABELS: dict[AssessmentType, tuple[str, str]] = {
     AssessmentType.OTHER: ("annan bedömningsform", "other form of assessment"),
 }
 _QUALITY_LABELS: dict[QualityAssuranceType, tuple[str, str]] = {
-    QualityAssuranceType.INTERNAL: ("anordnarens interna kvalitetssäkring", "the provider's internal quality assurance"),
+    QualityAssuranceType.INTERNAL: ("anordnarens interna kvalitetssäkring",
+                                    "the provider's internal quality assurance"),
     QualityAssuranceType.EXTERNAL_REVIEW: ("extern granskning av MIMIS kvalitetsråd",
                                            "external review by the MIMIS quality board"),
     QualityAssuranceType.ACCREDITED: ("nationell ackreditering", "national accreditation"),
 }
 _GRADING_LABELS: dict[GradingScheme, tuple[str, str]] = {
     GradingScheme.PASS_FAIL: ("Godkänd/Underkänd (G/U)", "Pass/fail"),
-    GradingScheme.PASS_DISTINCTION: ("Underkänd/Godkänd/Väl godkänd (U/G/VG)", "Fail/pass/pass with distinction"),
+    GradingScheme.PASS_DISTINCTION: ("Underkänd/Godkänd/Väl godkänd (U/G/VG)",
+                                     "Fail/pass/pass with distinction"),
     GradingScheme.A_TO_F: ("ECTS-skala A–F", "ECTS grading scale A–F"),
     GradingScheme.NUMERIC: ("Numerisk skala", "Numeric scale"),
 }
@@ -138,6 +144,12 @@ _ELEMENT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# Versions that went through publication. A superseded or retired version stays exportable because
+# it never changed after publication and credentials issued against it still point at it; drafts
+# and versions under review have not passed the quality board and are never public.
+EXPORTABLE = frozenset({Status.PUBLISHED, Status.SUPERSEDED, Status.RETIRED})
+
+
 class ElmExportError(ValueError):
     """The version cannot be exported to ELM; the message says why and what to do."""
 
@@ -152,11 +164,11 @@ def provider_url(base_url: str, provider_id: str) -> str:
 
 def to_elm(version: MicroCredentialVersion, provider: ProviderDetails, provider_id: str,
            base_url: str = "https://mimis.skane.se") -> JsonLd:
-    """The ELM v3 JSON-LD of a published version. Raises :class:`ElmExportError` (a ValueError)
-    for any other status, for a provider that is not the version's, and for a language or
-    country the EU authority tables here do not cover."""
-    if version.status is not Status.PUBLISHED:
-        # Only the quality board's approval makes an entry public; an export is public by nature.
+    """The ELM v3 JSON-LD of a published version (or one published and since superseded or
+    retired). Raises :class:`ElmExportError` (a ValueError) for a version never published, for a
+    provider that is not the version's, and for a language or country the EU authority tables here
+    do not cover."""
+    if version.status not in EXPORTABLE:
         raise ElmExportError(
             f"only a published version can be exported to ELM; version {version.version} of "
             f"{version.micro_credential_id!r} is {version.status}"
@@ -215,7 +227,8 @@ def to_elm(version: MicroCredentialVersion, provider: ProviderDetails, provider_
     if c.prerequisites is not None:
         doc["entryRequirement"] = _note(f"{spec_id}#entry-requirement", _lang(c.prerequisites))
     if c.target_groups:
-        doc["targetGroup"] = [_vocabulary_concept(base, VocabularyKind.TARGET_GROUP, code) for code in c.target_groups]
+        doc["targetGroup"] = [_vocabulary_concept(base, VocabularyKind.TARGET_GROUP,
+                                                  code) for code in c.target_groups]
     doc["provenBy"] = [_assessment(spec_id, base, version)]
     doc["awardingOpportunity"] = [{
         "id": f"{spec_id}#awarding",
@@ -297,9 +310,11 @@ def organisation(details: ProviderDetails, org_id: str) -> JsonLd:
             "id": f"{org_id}#location",
             "type": "Location",
             "spatialCode": [{"id": f"{NUTS_BASE}{details.region}", "type": "Concept"}],
-            "address": [{"id": f"{org_id}#address", "type": "Address", "countryCode": country(details.country)}],
+            "address": [{"id": f"{org_id}#address", "type": "Address",
+                         "countryCode": country(details.country)}],
         }],
-        **({"homepage": [{"id": f"{org_id}#homepage", "type": "WebResource", "contentURL": str(details.website)}]}
+        **({"homepage": [{"id": f"{org_id}#homepage", "type": "WebResource",
+                          "contentURL": str(details.website)}]}
            if details.website is not None else {}),
     }
 
