@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mimis_platform.auth import DevelopmentIssuer, Role
 from mimis_platform.contracts import CONTRACTS
 from mimis_platform.kafka import ensure_topics
 from mimis_platform.localstack import HOST, LocalStack, ServerProcess, StackError, free_port
@@ -46,9 +48,16 @@ class ServiceProcess:
     server: ServerProcess
 
 
-def _service_env(stack: LocalStack, prefix: str, port: int, urls: dict[str, str]) -> dict[str, str]:
+def _issuer(root: Path) -> DevelopmentIssuer:
+    return DevelopmentIssuer.load_or_create(root / "dev-issuer-key.json")
+
+
+def _service_env(stack: LocalStack, prefix: str, port: int, urls: dict[str, str],
+                 issuer: DevelopmentIssuer) -> dict[str, str]:
     env = dict(os.environ)
     env.update(stack.environment(prefix))
+    env[f"{prefix}AUTH_JWKS"] = json.dumps(issuer.jwks())
+    env[f"{prefix}AUTH_ISSUER"] = issuer.issuer
     env[f"{prefix}HTTP_PORT"] = str(port)
     env[f"{prefix}HTTP_HOST"] = HOST
     env[f"{prefix}ENVIRONMENT"] = "development"
@@ -81,6 +90,7 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
     stack = LocalStack(root=root, kafka_port=kafka_port, mongo_port=mongo_port)
     console.print(f"[bold]MIMIS[/] starting the local stack in {root} ...")
     await stack.start()
+    issuer = _issuer(stack.root)
     services: list[ServiceProcess] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -93,11 +103,12 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
         for name, module, prefix, _ in PROCESSES:
             server = ServerProcess(
                 name=f"MIMIS {name}", port=ports[name], argv=[sys.executable, "-m", module],
-                log_path=stack.root / "logs" / f"{name}.log", env=_service_env(stack, prefix, ports[name], urls),
+                log_path=stack.root / "logs" / f"{name}.log", env=_service_env(stack, prefix, ports[name], urls, issuer),
             )
             server.start()
             services.append(ServiceProcess(name, urls[name], server))
         await asyncio.gather(*(_wait_ready(s, 90.0) for s in services))
+        await _load_demo_data(stack, urls)
         _print_urls(stack, services)
         if not stop_after_ready:
             await stop.wait()
@@ -107,6 +118,20 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
             await asyncio.to_thread(service.server.stop, 25.0)
         await stack.stop()
         console.print("[bold]MIMIS[/] stopped.")
+
+
+#: Demo loaders run as their own processes, so this shared package imports no service.
+DEMO_LOADERS = ("services.catalog.demo",)
+
+
+async def _load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
+    for module in DEMO_LOADERS:
+        loader = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module, "--stack-dir", str(stack.root),
+            "--kafka", stack.kafka_bootstrap_servers, *(f"--{name}-url={url}" for name, url in urls.items()),
+        )
+        if await loader.wait() != 0:
+            raise StackError(f"the demo loader {module} failed (exit code {loader.returncode})")
 
 
 def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
@@ -122,6 +147,7 @@ def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
     table.add_row("Kafka bootstrap", stack.kafka_bootstrap_servers)
     table.add_row("MongoDB", stack.mongo_url)
     table.add_row("logs", str(stack.root / "logs"))
+    table.add_row("a bearer token", "python -m mimis_platform.devstack token demo-anna-hkr --role provider-member")
     console.print(table)
     # One plain line a script can wait for.
     print("MIMIS READY " + " ".join(f"{s.name}={s.url}" for s in services), flush=True)
@@ -144,6 +170,17 @@ def run(
         raise typer.Exit(1) from exc
     with contextlib.suppress(Exception):
         sys.stdout.flush()
+
+
+@app.command()
+def token(
+    subject: str = typer.Argument(help="Who the token is for, e.g. demo-anna-hkr (a demo provider's member)."),
+    role: list[Role] = typer.Option([], help="A role; repeat for several."),
+    org: list[str] = typer.Option([], help="An organisation the person acts for; repeat for several."),
+    root: Path = typer.Option(Path(".stack"), envvar="MIMIS_STACK_DIR"),
+) -> None:
+    """Print a bearer token from the development issuer that `make run` trusts."""
+    print(_issuer(root).token(subject, role, org, lifetime_seconds=8 * 3600))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from services.catalog.api.deps import (
     require_member,
 )
 from services.catalog.domain import lifecycle as lc
-from services.catalog.domain.elm import to_elm
+from services.catalog.domain.elm import ElmExportError, to_elm
 from services.catalog.domain.model import MicroCredentialContent
 from services.catalog.domain.search import SearchPage, SearchQuery
 from services.catalog.storage import Provider
@@ -187,7 +187,7 @@ async def get_version(micro_credential_id: str, version: int, store: StoreDep, p
     return VersionPublic.of(found[0], member)
 
 
-@router.get("/{micro_credential_id}/versions/{version}/elm", responses={404: {}},
+@router.get("/{micro_credential_id}/versions/{version}/elm", responses={404: {}, **ERROR_RESPONSES},
             summary="The version as European Learning Model (ELM v3) JSON-LD, as Europass uses it")
 async def export_elm(micro_credential_id: str, version: int, store: StoreDep) -> dict[str, Any]:
     versions = await store.versions_of(micro_credential_id)
@@ -195,7 +195,10 @@ async def export_elm(micro_credential_id: str, version: int, store: StoreDep) ->
     if not found:
         raise NotFound(f"no published version {version} of micro-credential {micro_credential_id!r}")
     provider = await provider_or_404(store, found[0].provider_id)
-    return to_elm(found[0], provider.details, provider.id)
+    try:
+        return to_elm(found[0], provider.details, provider.id)
+    except ElmExportError as exc:  # e.g. a language the ELM language list lacks
+        raise UnprocessableContent(str(exc), [FieldError(field="content", message=str(exc), type="not_exportable")]) from exc
 
 
 @router.put("/{micro_credential_id}/versions/{version}", response_model=VersionPublic, responses=ERROR_RESPONSES,

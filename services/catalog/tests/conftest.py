@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from mimis_platform.auth import DevelopmentIssuer
-from mimis_platform.envelope import Event, to_kafka
-from mimis_platform.kafka import new_producer
 from mimis_platform.localstack import LocalStack
 from mimis_platform.testing import jwks_setting
 from services.catalog.bootstrap import bootstrap
+from services.catalog.demo import review_events, send_events
 from services.catalog.settings import CatalogSettings
 from services.catalog.tests.factories import content_payload, provider_payload
 
@@ -52,26 +49,11 @@ class CatalogUnderTest:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    async def send_review(self, event_type: str, data: dict[str, Any]) -> None:
-        """What the quality service publishes, sent over the real broker."""
-        producer = new_producer(self.stack.kafka_bootstrap_servers)
-        await producer.start()
-        try:
-            record = to_kafka(Event(type=event_type, source="/mimis/quality", partition_key=data["micro_credential_id"],
-                                    data=data))
-            await producer.send_and_wait("quality.reviews", record.value, key=record.key, headers=record.headers)
-        finally:
-            await producer.stop()
-
-    async def review(self, mc_id: str, version: int, decision: str, provider_id: str = "hkr", **extra: Any) -> str:
-        review_id = f"rv-{uuid.uuid4().hex[:8]}"
-        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        base = {"review_id": review_id, "micro_credential_id": mc_id, "version": version, "provider_id": provider_id,
-                "criteria_version": "2026.1"}
-        await self.send_review("quality.review.opened.v1", {**base, "opened_at": now})
-        await self.send_review("quality.review.decided.v1", {**base, "decision": decision, "reviewing_body":
-                               "Kvalitetsrådet för mikromeriter i Skåne", "decided_at": now, **extra})
-        return review_id
+    async def review(self, mc_id: str, version: int, decision: str, provider_id: str = "hkr", **decided: Any) -> str:
+        """The quality board's opened and decided events, sent over the real broker."""
+        events = review_events(mc_id, version, provider_id, decision, **decided)
+        await send_events(self.stack.kafka_bootstrap_servers, events)
+        return str(events[0].data["review_id"])
 
     async def wait_for_status(self, mc_id: str, version: int, status: str, member: str = "anna",
                               timeout: float = 45.0) -> dict[str, Any]:
@@ -103,5 +85,3 @@ async def catalog(stack: LocalStack, mongo_client, unique_name: str,
     finally:
         await mongo_client.drop_database(settings.mongo_database)
 
-
-Waiter = Callable[[], Awaitable[Any]]
