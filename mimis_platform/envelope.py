@@ -100,7 +100,8 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: Iterable[tuple[s
     """Decode a record in binary or structured mode; raise :class:`UndecodableEvent` if impossible."""
     header_map: dict[str, bytes] = {}
     for name, raw in headers:
-        header_map[name.lower()] = raw
+        if raw is not None:  # Kafka allows null header values; none of ours are null
+            header_map[name.lower()] = raw
     content_type = header_map.get("content-type", b"").decode("latin-1")
     message = ce_kafka.KafkaMessage(
         headers={k: v for k, v in header_map.items() if k.startswith("ce_") or k == "content-type"},
@@ -129,9 +130,9 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: Iterable[tuple[s
     partition_key = attributes.get("partitionkey") or (key.decode("utf-8", "replace") if key else "")
     trace_context = {}
     for name in TRACE_HEADERS:
-        raw = header_map.get(name) or header_map.get(f"ce_{name}")
-        if raw:
-            trace_context[name] = raw.decode("latin-1")
+        value = header_map.get(name) or header_map.get(f"ce_{name}")
+        if value:
+            trace_context[name] = value.decode("latin-1")
     time = attributes.get("time") or datetime.now(UTC)
     return Event(
         type=str(attributes["type"]), source=str(attributes["source"]), partition_key=str(partition_key),

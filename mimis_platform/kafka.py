@@ -55,4 +55,4 @@ def new_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProduce
         "request_timeout_ms": 10_000,
     }
     options.update(overrides)
-    return AIOKafkaProducer(**options)  # type: ignore[arg-type]
+    return AIOKafkaProducer(**options)
