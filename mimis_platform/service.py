@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ class ServiceRuntime:
     routes: Mapping[str, Handler] = field(default_factory=dict)
     publishes: bool = False
     on_startup: Sequence[Startup] = ()
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     client: AsyncMongoClient[Document] = field(init=False)
     db: AsyncDatabase[Document] = field(init=False)
     outbox: Outbox | None = field(init=False, default=None)
@@ -98,6 +99,8 @@ class ServiceRuntime:
         if self._relay_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
+        for close in self.on_shutdown:
+            await close()
         await self.client.close()
 
 
@@ -122,10 +125,9 @@ def create_service_app(
     app.state.token_verifier = (
         TokenVerifier.from_jwks(s.auth_jwks, s.auth_issuer, s.auth_audience) if s.auth_jwks else None
     )
-    app.include_router(health_router({
-        "mongodb": mongo_check(runtime.client),
-        "kafka": kafka_check(s.kafka_bootstrap_servers),
-    }))
+    broker_check = kafka_check(s.kafka_bootstrap_servers)
+    runtime.on_shutdown.append(broker_check.aclose)
+    app.include_router(health_router({"mongodb": mongo_check(runtime.client), "kafka": broker_check}))
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)

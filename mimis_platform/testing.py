@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.localstack import LocalStack
 from mimis_platform.mongo import Document, new_client
+from mimis_platform.telemetry import setup_tracing
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +31,24 @@ async def stack() -> AsyncIterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-async def mongo_client(stack: LocalStack):  # type: ignore[no-untyped-def]
+def session_span_exporter() -> InMemorySpanExporter:
+    """The process's one tracer provider (set up as a service would) with an in-memory exporter."""
+    exporter = InMemorySpanExporter()
+    setup_tracing("mimis-tests", extra_processors=[SimpleSpanProcessor(exporter)])
+    return exporter
+
+
+@pytest.fixture
+def span_exporter(session_span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    """Finished spans of this test only."""
+    session_span_exporter.clear()
+    yield session_span_exporter
+    session_span_exporter.clear()
+
+
+@pytest.fixture(scope="session")
+async def mongo_client(stack: LocalStack, session_span_exporter: InMemorySpanExporter):  # type: ignore[no-untyped-def]
+    # Tracing first: PyMongo gives a client only the listeners registered when it was built.
     client = new_client(stack.mongo_url)
     yield client
     await client.close()
@@ -59,4 +79,5 @@ def jwks_setting(issuer: DevelopmentIssuer) -> str:
     return json.dumps(issuer.jwks())
 
 
-__all__ = ["Document", "db", "dev_issuer", "jwks_setting", "mongo_client", "stack", "unique_name"]
+__all__ = ["Document", "db", "dev_issuer", "jwks_setting", "mongo_client", "session_span_exporter", "span_exporter",
+           "stack", "unique_name"]

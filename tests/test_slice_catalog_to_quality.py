@@ -80,3 +80,47 @@ async def test_a_draft_reaches_the_quality_service(stack: LocalStack, mongo_clie
     finally:
         await mongo_client.drop_database(catalog_settings.mongo_database)
         await mongo_client.drop_database(quality_settings.mongo_database)
+
+
+async def test_a_trace_started_at_an_http_request_continues_in_the_consumer(
+        stack: LocalStack, mongo_client, unique_name: str, dev_issuer: DevelopmentIssuer, span_exporter) -> None:
+    from opentelemetry.trace import SpanKind
+
+    catalog_settings, quality_settings = settings_for(stack, unique_name, dev_issuer)
+    anna = {"authorization": f"Bearer {dev_issuer.token('anna', ['provider-member'])}"}
+    try:
+        async with running(catalog_app(catalog_settings)) as catalog, running(quality_app(quality_settings)) as quality:
+            assert (await catalog.post("/providers", json={"id": "hkr", **provider_payload()}, headers=anna)).status_code == 201
+            span_exporter.clear()
+            answer = await catalog.post("/micro-credentials", json={"provider_id": "hkr", "content": content_payload()},
+                                        headers=anna)
+            mc_id = answer.json()["micro_credential_id"]
+
+            async def known():  # type: ignore[no-untyped-def]
+                reply = await quality.get(f"/catalog-entries/{mc_id}")
+                return True if reply.status_code == 200 else None
+
+            assert await eventually(known)
+
+            def consumed():  # type: ignore[no-untyped-def]
+                return [s for s in span_exporter.get_finished_spans()
+                        if s.name == "consume catalog.credential.drafted.v1" and s.attributes.get("cloudevents.event_type")
+                        and s.kind is SpanKind.CONSUMER and mc_id in str(s.attributes.get("messaging.kafka.message.key", mc_id))]
+
+            async def consumer_span():  # type: ignore[no-untyped-def]
+                return consumed() or None
+
+            spans = await eventually(consumer_span)
+            assert spans, "the consumer span was not recorded"
+            request = [s for s in span_exporter.get_finished_spans()
+                       if s.kind is SpanKind.SERVER and s.name == "POST /micro-credentials"]
+            assert len(request) == 1
+            trace_id = request[0].context.trace_id
+            consumer = [s for s in spans if s.context.trace_id == trace_id]
+            assert consumer, "the consumer's span is not in the request's trace"
+            # Its parent is a span of that request, recorded on the producer side.
+            parents = {s.context.span_id for s in span_exporter.get_finished_spans() if s.context.trace_id == trace_id}
+            assert consumer[0].parent is not None and consumer[0].parent.span_id in parents
+    finally:
+        await mongo_client.drop_database(catalog_settings.mongo_database)
+        await mongo_client.drop_database(quality_settings.mongo_database)

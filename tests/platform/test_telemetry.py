@@ -21,23 +21,7 @@ from mimis_platform.mongo import new_client
 from mimis_platform.telemetry import instrument_app, setup_tracing
 from mimis_platform.tracecontext import context_from, current_trace_context
 
-# -- fixtures (candidates for mimis_platform/testing.py) ------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def session_span_exporter() -> InMemorySpanExporter:
-    """The process's one tracer provider (set up as a service would) with an in-memory exporter."""
-    exporter = InMemorySpanExporter()
-    setup_tracing("mimis-tests", extra_processors=[SimpleSpanProcessor(exporter)])
-    return exporter
-
-
-@pytest.fixture
-def span_exporter(session_span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
-    """Finished spans of this test only."""
-    session_span_exporter.clear()
-    yield session_span_exporter
-    session_span_exporter.clear()
+# -- fixtures (span_exporter and session_span_exporter come from mimis_platform/testing.py) ------
 
 
 @pytest.fixture
