@@ -34,7 +34,9 @@ def bootstrap(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="MIMIS gateway", lifespan=lifespan)
     app.include_router(health_router({}))
     app.include_router(
-        GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql" if settings.environment != "production" else None),
+        GraphQLRouter(
+            schema, context_getter=context, graphql_ide="graphiql" if settings.environment != "production" else None
+        ),
         prefix="/graphql",
     )
     instrument_app(app)

@@ -51,7 +51,9 @@ class Forbidden(ApiError):
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     # FastAPI prefixes the location ("body", "query", ...); the client thinks in field names.
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else [str(p) for p in loc]
+    parts = (
+        [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else [str(p) for p in loc]
+    )
     return ".".join(parts) or str(loc[0] if loc else "")
 
 

@@ -130,7 +130,7 @@ class DevelopmentIssuer:
     @classmethod
     def load_or_create(cls, path: Path, **options: Any) -> DevelopmentIssuer:
         if path.exists():
-            return cls(key=OKPKey.import_key(json.loads(path.read_text())), **options)  # type: ignore[arg-type]
+            return cls(key=OKPKey.import_key(json.loads(path.read_text())), **options)
         issuer = cls(**options)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(issuer.key.as_dict(private=True)))

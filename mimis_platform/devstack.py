@@ -52,8 +52,9 @@ def _issuer(root: Path) -> DevelopmentIssuer:
     return DevelopmentIssuer.load_or_create(root / "dev-issuer-key.json")
 
 
-def _service_env(stack: LocalStack, prefix: str, port: int, urls: dict[str, str],
-                 issuer: DevelopmentIssuer) -> dict[str, str]:
+def _service_env(
+    stack: LocalStack, prefix: str, port: int, urls: dict[str, str], issuer: DevelopmentIssuer
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(stack.environment(prefix))
     env[f"{prefix}AUTH_JWKS"] = json.dumps(issuer.jwks())
@@ -82,8 +83,10 @@ async def _wait_ready(service: ServiceProcess, timeout: float) -> None:
             except httpx.HTTPError as exc:
                 last = repr(exc)
             await asyncio.sleep(0.2)  # poll interval
-    raise StackError(f"{service.name} did not become ready at {service.url}/readyz: {last}\n"
-                     f"its log ({service.server.log_path}) ends with:\n{service.server.log_tail()}")
+    raise StackError(
+        f"{service.name} did not become ready at {service.url}/readyz: {last}\n"
+        f"its log ({service.server.log_path}) ends with:\n{service.server.log_tail()}"
+    )
 
 
 async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, stop_after_ready: bool) -> None:
@@ -102,8 +105,11 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
         for name, module, prefix, _ in PROCESSES:
             server = ServerProcess(
-                name=f"MIMIS {name}", port=ports[name], argv=[sys.executable, "-m", module],
-                log_path=stack.root / "logs" / f"{name}.log", env=_service_env(stack, prefix, ports[name], urls, issuer),
+                name=f"MIMIS {name}",
+                port=ports[name],
+                argv=[sys.executable, "-m", module],
+                log_path=stack.root / "logs" / f"{name}.log",
+                env=_service_env(stack, prefix, ports[name], urls, issuer),
             )
             server.start()
             services.append(ServiceProcess(name, urls[name], server))
@@ -127,8 +133,14 @@ DEMO_LOADERS = ("services.catalog.demo",)
 async def _load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
     for module in DEMO_LOADERS:
         loader = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, "--stack-dir", str(stack.root),
-            "--kafka", stack.kafka_bootstrap_servers, *(f"--{name}-url={url}" for name, url in urls.items()),
+            sys.executable,
+            "-m",
+            module,
+            "--stack-dir",
+            str(stack.root),
+            "--kafka",
+            stack.kafka_bootstrap_servers,
+            *(f"--{name}-url={url}" for name, url in urls.items()),
         )
         if await loader.wait() != 0:
             raise StackError(f"the demo loader {module} failed (exit code {loader.returncode})")
@@ -156,8 +168,9 @@ def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
 @app.command()
 def run(
     root: Path = typer.Option(Path(".stack"), envvar="MIMIS_STACK_DIR", help="Data and logs folder."),
-    base_port: int = typer.Option(8100, envvar="MIMIS_BASE_PORT",
-                                  help="Gateway port; services follow (+1..+4). 0 picks free ports."),
+    base_port: int = typer.Option(
+        8100, envvar="MIMIS_BASE_PORT", help="Gateway port; services follow (+1..+4). 0 picks free ports."
+    ),
     kafka_port: int = typer.Option(0, envvar="MIMIS_KAFKA_PORT", help="Broker port (0: a free one)."),
     mongo_port: int = typer.Option(0, envvar="MIMIS_MONGO_PORT", help="Database port (0: a free one)."),
     stop_after_ready: bool = typer.Option(False, help="Stop again as soon as everything is ready (a smoke check)."),

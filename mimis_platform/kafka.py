@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
@@ -34,10 +35,8 @@ async def ensure_topics(bootstrap_servers: str, registry: TopicRegistry | Iterab
         existing = set(await admin.list_topics())
         missing = [t for t in new_topics(registry, replication_factor) if t.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another replica created them first
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
         return [t.name for t in missing]
     finally:
         await admin.close()

@@ -15,7 +15,7 @@ Environment = Literal["development", "test", "production"]
 TraceExporter = Literal["none", "console", "otlp"]
 
 #: Secrets that ship in the code for local development; refused outside development and test.
-DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105
+DEVELOPMENT_SECRET = "development-only-not-a-secret"
 
 
 class ServiceSettings(BaseSettings):

@@ -20,8 +20,9 @@ def _version(versions: list[lc.MicroCredentialVersion], data: dict[str, Any]) ->
     for v in versions:
         if v.version == data["version"]:
             if v.provider_id != data["provider_id"]:
-                raise PermanentError(f"the review names provider {data['provider_id']!r}, the version belongs to "
-                                     f"{v.provider_id!r}")
+                raise PermanentError(
+                    f"the review names provider {data['provider_id']!r}, the version belongs to {v.provider_id!r}"
+                )
             return v
     raise PermanentError(f"no version {data['version']} of micro-credential {data['micro_credential_id']!r}")
 
@@ -29,7 +30,9 @@ def _version(versions: list[lc.MicroCredentialVersion], data: dict[str, Any]) ->
 def review_handlers(store: CatalogStore) -> dict[str, Any]:
     async def opened(data: dict[str, Any], session: AsyncClientSession) -> None:
         def decide(versions: list[lc.MicroCredentialVersion], _: Provider) -> lc.Outcome:
-            return lc.start_review(_version(versions, data), data["review_id"], now=events.parse_time(data["opened_at"]))
+            return lc.start_review(
+                _version(versions, data), data["review_id"], now=events.parse_time(data["opened_at"])
+            )
 
         await _change(data, decide, session)
 
@@ -38,8 +41,14 @@ def review_handlers(store: CatalogStore) -> dict[str, Any]:
             version = _version(versions, data)
             published = next((v for v in versions if v.status is lc.Status.PUBLISHED), None)
             decided_at = events.parse_time(data["decided_at"])
-            review = lc.ReviewOutcome(data["review_id"], lc.Decision(data["decision"]), tuple(data.get("comments") or ()),
-                                      data.get("reason"), data["criteria_version"], decided_at)
+            review = lc.ReviewOutcome(
+                data["review_id"],
+                lc.Decision(data["decision"]),
+                tuple(data.get("comments") or ()),
+                data.get("reason"),
+                data["criteria_version"],
+                decided_at,
+            )
             return lc.decide(version, review, now=decided_at, published=published)
 
         await _change(data, decide, session)
@@ -61,9 +70,11 @@ def bootstrap(settings: CatalogSettings | None = None) -> FastAPI:
     runtime.bind_routes(events.routes(**review_handlers(store)))
     runtime.on_startup = [lambda _: store.ensure_indexes()]
     app = create_service_app(
-        runtime, ROUTERS, title="MIMIS catalog",
+        runtime,
+        ROUTERS,
+        title="MIMIS catalog",
         description="The catalogue of micro-credentials in Skåne: providers, definitions with the EU elements, "
-                    "versions and lifecycle, pathways, search and the ELM export.",
+        "versions and lifecycle, pathways, search and the ELM export.",
     )
     app.state.catalog_store = store
     return app

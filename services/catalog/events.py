@@ -34,8 +34,14 @@ def parse_time(text: str) -> datetime:
 
 
 def _envelope(event_type: str, v: lc.MicroCredentialVersion, data: dict[str, Any], at: datetime) -> Event:
-    return Event(type=event_type, source=SOURCE, partition_key=v.micro_credential_id,
-                 subject=f"micro-credentials/{v.micro_credential_id}/versions/{v.version}", time=at, data=data)
+    return Event(
+        type=event_type,
+        source=SOURCE,
+        partition_key=v.micro_credential_id,
+        subject=f"micro-credentials/{v.micro_credential_id}/versions/{v.version}",
+        time=at,
+        data=data,
+    )
 
 
 def lifecycle_event(event: lc.CatalogEvent, provider: ProviderDetails) -> Event:
@@ -44,26 +50,51 @@ def lifecycle_event(event: lc.CatalogEvent, provider: ProviderDetails) -> Event:
     provider_facts = {"provider_kind": provider.kind.value, "provider_name": provider.name}
     content = v.content.model_dump(mode="json", exclude_none=True)
     if isinstance(event, lc.CredentialDrafted):
-        return _envelope(DRAFTED, v, {**ids, "title": v.content.title.model_dump(exclude_none=True),
-                                      "drafted_at": iso(v.created_at)}, v.created_at)
+        return _envelope(
+            DRAFTED,
+            v,
+            {**ids, "title": v.content.title.model_dump(exclude_none=True), "drafted_at": iso(v.created_at)},
+            v.created_at,
+        )
     if isinstance(event, lc.CredentialSubmitted):
-        return _envelope(SUBMITTED, v, {**ids, **provider_facts, "content": content, "submitted_at": iso(v.updated_at)},
-                         v.updated_at)
+        return _envelope(
+            SUBMITTED, v, {**ids, **provider_facts, "content": content, "submitted_at": iso(v.updated_at)}, v.updated_at
+        )
     if isinstance(event, lc.CredentialPublished):
         assert v.published_at is not None
-        return _envelope(PUBLISHED, v, {**ids, **provider_facts, "content": content, "published_at": iso(v.published_at),
-                                        "supersedes_version": event.supersedes}, v.published_at)
+        return _envelope(
+            PUBLISHED,
+            v,
+            {
+                **ids,
+                **provider_facts,
+                "content": content,
+                "published_at": iso(v.published_at),
+                "supersedes_version": event.supersedes,
+            },
+            v.published_at,
+        )
     changed = event.version.history[-1].at if event.version.history else v.updated_at
-    data = {**ids, "status": v.status.value,
-            "previous_status": event.previous.value, "comments": list(event.comments), "reason": event.reason,
-            "changed_at": iso(changed)}
+    data = {
+        **ids,
+        "status": v.status.value,
+        "previous_status": event.previous.value,
+        "comments": list(event.comments),
+        "reason": event.reason,
+        "changed_at": iso(changed),
+    }
     return _envelope(STATUS_CHANGED, v, data, changed)
 
 
 def provider_event(event_type: str, provider_id: str, details: ProviderDetails, at: datetime) -> Event:
-    return Event(type=event_type, source=SOURCE, partition_key=provider_id, subject=f"providers/{provider_id}", time=at,
-                 data={"provider_id": provider_id, "details": details.model_dump(mode="json", exclude_none=True),
-                       "at": iso(at)})
+    return Event(
+        type=event_type,
+        source=SOURCE,
+        partition_key=provider_id,
+        subject=f"providers/{provider_id}",
+        time=at,
+        data={"provider_id": provider_id, "details": details.model_dump(mode="json", exclude_none=True), "at": iso(at)},
+    )
 
 
 # --- incoming: the quality service's decisions drive the review states ------------------------

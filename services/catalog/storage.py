@@ -101,7 +101,11 @@ class CatalogStore:
             if doc is None:
                 raise UnknownProvider(provider_id)
             await self.outbox.add(events.provider_event(events.PROVIDER_UPDATED, provider_id, details, now), session)
-            await self.index.rename_provider(provider_id, details.name, details.kind.value, session)
+            # The search projection carries the provider's name (and searches it): rebuild its entries.
+            async for published in self.versions.find({"provider_id": provider_id, "status": lc.Status.PUBLISHED.value},
+                                                      session=session):
+                entry = catalogue_entry(_version_of(published), details.name, details.kind.value)
+                await self.index.upsert(entry, session)
             return _provider_of(doc)
 
         result: Provider = await in_transaction(self.client, work)

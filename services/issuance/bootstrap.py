@@ -10,4 +10,9 @@ from services.issuance.settings import IssuanceSettings
 
 def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings=settings or IssuanceSettings())
-    return create_service_app(runtime, [], title="MIMIS issuance", description="Issued credentials, signing keys and status lists (domain arrives with the issuance issue).")
+    return create_service_app(
+        runtime,
+        [],
+        title="MIMIS issuance",
+        description="Issued credentials, signing keys and status lists (domain arrives with the issuance issue).",
+    )

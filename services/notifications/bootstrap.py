@@ -10,4 +10,9 @@ from services.notifications.settings import NotificationsSettings
 
 def bootstrap(settings: NotificationsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings=settings or NotificationsSettings())
-    return create_service_app(runtime, [], title="MIMIS notifications", description="Subscriptions, webhook and e-mail deliveries (domain arrives with the notifications issue).")
+    return create_service_app(
+        runtime,
+        [],
+        title="MIMIS notifications",
+        description="Subscriptions, webhook and e-mail deliveries (domain arrives with the notifications issue).",
+    )

@@ -19,10 +19,16 @@ def test_every_event_type_has_a_versioned_schema_and_a_topic() -> None:
 
 def test_a_violation_names_the_field_and_why() -> None:
     with pytest.raises(ContractViolation) as caught:
-        CONTRACTS.validate("catalog.credential.drafted.v1", {
-            "micro_credential_id": "mc-1", "version": 1, "provider_id": "p", "title": {"sv": "x"},
-            "drafted_at": "not a date",
-        })
+        CONTRACTS.validate(
+            "catalog.credential.drafted.v1",
+            {
+                "micro_credential_id": "mc-1",
+                "version": 1,
+                "provider_id": "p",
+                "title": {"sv": "x"},
+                "drafted_at": "not a date",
+            },
+        )
     assert caught.value.path == "/drafted_at" and "date-time" in caught.value.reason
 
 
@@ -43,6 +49,8 @@ def test_an_event_type_on_two_topics_is_refused() -> None:
 
 def test_the_kubernetes_topics_file_is_generated_from_the_registry() -> None:
     committed = (ROOT / "deploy/k8s/base/kafka/topics.yaml").read_text()
-    assert committed == render_yaml(), "run: .venv/bin/python -m mimis_platform.contracts.k8s > deploy/k8s/base/kafka/topics.yaml"
+    assert committed == render_yaml(), (
+        "run: .venv/bin/python -m mimis_platform.contracts.k8s > deploy/k8s/base/kafka/topics.yaml"
+    )
     for topic in CONTRACTS.topics:
         assert f'"topicName": "{topic.name}"' in committed and f'"topicName": "{topic.dlq}"' in committed

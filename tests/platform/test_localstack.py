@@ -29,7 +29,7 @@ async def test_start_fails_clearly_when_a_port_is_taken(tmp_path) -> None:
         holder.bind((HOST, 0))
         holder.listen()
         local = LocalStack(root=tmp_path, kafka_port=holder.getsockname()[1])
-        with pytest.raises(StackError, match="Kafka broker .* already in use"):
+        with pytest.raises(StackError, match=r"Kafka broker .* already in use"):
             await local.start()
         # nothing half-started is left behind
         assert not local.broker.running() and not local.database.running()

@@ -40,7 +40,9 @@ def test_personal_identity_numbers_in_every_form() -> None:
     assert coordination.coordination and coordination.twelve_digits == "197010632391"
 
 
-@pytest.mark.parametrize(("value", "why"), [("811218-9875", "check digit"), ("811318-9875", "does not exist"), ("x", "written")])
+@pytest.mark.parametrize(
+    ("value", "why"), [("811218-9875", "check digit"), ("811318-9875", "does not exist"), ("x", "written")]
+)
 def test_invalid_personal_identity_numbers(value: str, why: str) -> None:
     with pytest.raises(InvalidIdentifier, match=why):
         parse_personal_identity_number(value, TODAY)

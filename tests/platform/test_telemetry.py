@@ -4,7 +4,6 @@ context helpers continue a request's trace elsewhere (as a Kafka consumer does).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest

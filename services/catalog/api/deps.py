@@ -64,8 +64,13 @@ async def check_vocabulary(store: CatalogStore, content: MicroCredentialContent,
         known = {t.code for t in await store.terms(kind)}
         for i, code in enumerate(values):
             if code not in known:
-                problems.append(FieldError(field=f"{prefix}.{field}.{i}", type="unknown_code",
-                                           message=f"unknown {kind.value} {code!r}; see GET /vocabularies/{kind.value}"))
+                problems.append(
+                    FieldError(
+                        field=f"{prefix}.{field}.{i}",
+                        type="unknown_code",
+                        message=f"unknown {kind.value} {code!r}; see GET /vocabularies/{kind.value}",
+                    )
+                )
     if problems:
         raise UnprocessableContent("; ".join(f"{p.field}: {p.message}" for p in problems), problems)
 
@@ -83,6 +88,7 @@ def decode_cursor(cursor: str | None, *fields: str) -> dict[str, Any] | None:
             raise ValueError
         return values
     except ValueError as exc:
-        raise UnprocessableContent("the cursor is not valid; start again without it",
-                                   [FieldError(field="cursor", message="not a cursor this list gave out",
-                                               type="invalid_cursor")]) from exc
+        raise UnprocessableContent(
+            "the cursor is not valid; start again without it",
+            [FieldError(field="cursor", message="not a cursor this list gave out", type="invalid_cursor")],
+        ) from exc

@@ -29,7 +29,9 @@ router = APIRouter(prefix="/pathways", tags=["pathways"])
 class PathwayCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
-    owner_provider_id: str | None = Field(None, description="A provider that owns the pathway; none for the region's own.")
+    owner_provider_id: str | None = Field(
+        None, description="A provider that owns the pathway; none for the region's own."
+    )
     content: PathwayContent
 
 
@@ -61,8 +63,13 @@ class ProgressPublic(BaseModel):
     complete: bool
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PathwayPublic, responses=ERROR_RESPONSES,
-             summary="Describe a pathway of published micro-credentials (region administrators or the owner's members)")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PathwayPublic,
+    responses=ERROR_RESPONSES,
+    summary="Describe a pathway of published micro-credentials (region administrators or the owner's members)",
+)
 async def create(body: PathwayCreate, store: StoreDep, party: CurrentParty) -> PathwayPublic:
     if body.owner_provider_id is None:
         require_role(party, Role.REGION_ADMIN)
@@ -72,8 +79,14 @@ async def create(body: PathwayCreate, store: StoreDep, party: CurrentParty) -> P
     published = await store.published_ids(ids)
     missing = [(i, m) for i, m in enumerate(ids) if m not in published]
     if missing:
-        errors = [FieldError(field=f"content.micro_credential_ids.{i}", type="not_published",
-                             message=f"{m!r} is not a published micro-credential") for i, m in missing]
+        errors = [
+            FieldError(
+                field=f"content.micro_credential_ids.{i}",
+                type="not_published",
+                message=f"{m!r} is not a published micro-credential",
+            )
+            for i, m in missing
+        ]
         raise UnprocessableContent("; ".join(e.message for e in errors), errors)
     pathway = Pathway(body.id, body.content, body.owner_provider_id, party.subject, now())
     try:
@@ -84,13 +97,16 @@ async def create(body: PathwayCreate, store: StoreDep, party: CurrentParty) -> P
 
 
 @router.get("", response_model=PathwayPage, summary="All pathways")
-async def list_pathways(store: StoreDep, cursor: str | None = None,
-                        limit: Annotated[int, Query(ge=1, le=100)] = 50) -> PathwayPage:
+async def list_pathways(
+    store: StoreDep, cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
+) -> PathwayPage:
     after = decode_cursor(cursor, "id")
     found = await store.list_pathways(after["id"] if after else None, limit + 1)
     page = found[:limit]
-    return PathwayPage(items=[PathwayPublic.of(p) for p in page],
-                       next_cursor=encode_cursor({"id": page[-1].id}) if len(found) > limit else None)
+    return PathwayPage(
+        items=[PathwayPublic.of(p) for p in page],
+        next_cursor=encode_cursor({"id": page[-1].id}) if len(found) > limit else None,
+    )
 
 
 @router.get("/{pathway_id}", response_model=PathwayPublic, responses={404: {}}, summary="One pathway")
@@ -101,12 +117,20 @@ async def get_pathway(pathway_id: str, store: StoreDep) -> PathwayPublic:
     return PathwayPublic.of(pathway)
 
 
-@router.post("/{pathway_id}/progress", response_model=ProgressPublic, responses=ERROR_RESPONSES,
-             summary="Progress toward the pathway from the micro-credentials someone holds")
+@router.post(
+    "/{pathway_id}/progress",
+    response_model=ProgressPublic,
+    responses=ERROR_RESPONSES,
+    summary="Progress toward the pathway from the micro-credentials someone holds",
+)
 async def pathway_progress(pathway_id: str, body: Holdings, store: StoreDep) -> ProgressPublic:
     pathway = await store.pathway(pathway_id)
     if pathway is None:
         raise NotFound(f"no pathway with id {pathway_id!r}")
     result = progress(pathway.content, body.micro_credential_ids)
-    return ProgressPublic(earned=result.earned, missing_required=result.missing_required,
-                          still_needed=result.still_needed, complete=result.complete)
+    return ProgressPublic(
+        earned=result.earned,
+        missing_required=result.missing_required,
+        still_needed=result.still_needed,
+        complete=result.complete,
+    )

@@ -25,13 +25,20 @@ class TermPublic(BaseModel):
     en: Label
 
 
-@router.get("/{kind}", response_model=list[TermPublic], summary="The codes of one list, with Swedish and English labels")
+@router.get(
+    "/{kind}", response_model=list[TermPublic], summary="The codes of one list, with Swedish and English labels"
+)
 async def terms(kind: VocabularyKind, store: StoreDep) -> list[TermPublic]:
     return [TermPublic(code=t.code, sv=t.sv, en=t.en) for t in await store.terms(kind)]
 
 
-@router.post("/{kind}", status_code=status.HTTP_201_CREATED, response_model=TermPublic, responses=ERROR_RESPONSES,
-             summary="Add a code to a list (region administrators)")
+@router.post(
+    "/{kind}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TermPublic,
+    responses=ERROR_RESPONSES,
+    summary="Add a code to a list (region administrators)",
+)
 async def add_term(kind: VocabularyKind, body: TermPublic, store: StoreDep, party: CurrentParty) -> TermPublic:
     require_role(party, Role.REGION_ADMIN)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from services.catalog.domain.model import MicroCredentialContent
 
@@ -81,9 +82,10 @@ class MicroCredentialVersion:
     review: ReviewOutcome | None = None
     published_at: datetime | None = None
 
-    def moved(self, status: Status, at: datetime, by: str, **changes: object) -> MicroCredentialVersion:
-        return replace(self, status=status, updated_at=at,
-                       history=(*self.history, StatusChange(status, at, by)), **changes)  # type: ignore[arg-type]
+    def moved(self, status: Status, at: datetime, by: str, **changes: Any) -> MicroCredentialVersion:
+        return replace(
+            self, status=status, updated_at=at, history=(*self.history, StatusChange(status, at, by)), **changes
+        )
 
 
 # --- events (past tense, plain data) ----------------------------------------------------------
@@ -127,15 +129,18 @@ class Outcome:
 # --- commands -------------------------------------------------------------------------------
 
 
-def start(micro_credential_id: str, provider_id: str, content: MicroCredentialContent, *, now: datetime,
-          by: str) -> Outcome:
-    version = MicroCredentialVersion(micro_credential_id, 1, provider_id, content, Status.DRAFT, now, now,
-                                     (StatusChange(Status.DRAFT, now, by),))
+def start(
+    micro_credential_id: str, provider_id: str, content: MicroCredentialContent, *, now: datetime, by: str
+) -> Outcome:
+    version = MicroCredentialVersion(
+        micro_credential_id, 1, provider_id, content, Status.DRAFT, now, now, (StatusChange(Status.DRAFT, now, by),)
+    )
     return Outcome([version], [CredentialDrafted(version)])
 
 
-def new_version(latest: MicroCredentialVersion, content: MicroCredentialContent | None, *, now: datetime,
-                by: str) -> Outcome:
+def new_version(
+    latest: MicroCredentialVersion, content: MicroCredentialContent | None, *, now: datetime, by: str
+) -> Outcome:
     """A new draft after the latest version, which must be closed (published, retired, rejected...)."""
     if latest.status in OPEN:
         raise LifecycleError(
@@ -143,17 +148,25 @@ def new_version(latest: MicroCredentialVersion, content: MicroCredentialContent 
             f"version {latest.version} is still {latest.status}; edit that version instead of starting a new one",
         )
     version = MicroCredentialVersion(
-        latest.micro_credential_id, latest.version + 1, latest.provider_id, content or latest.content,
-        Status.DRAFT, now, now, (StatusChange(Status.DRAFT, now, by),),
+        latest.micro_credential_id,
+        latest.version + 1,
+        latest.provider_id,
+        content or latest.content,
+        Status.DRAFT,
+        now,
+        now,
+        (StatusChange(Status.DRAFT, now, by),),
     )
     return Outcome([version], [CredentialDrafted(version)])
 
 
 def edit(version: MicroCredentialVersion, content: MicroCredentialContent, *, now: datetime, by: str) -> Outcome:
     if version.status not in EDITABLE:
-        hint = ("a published version never changes: start a new version to edit it"
-                if version.status in (Status.PUBLISHED, Status.SUPERSEDED, Status.RETIRED)
-                else "it can be edited again if the quality board asks for changes")
+        hint = (
+            "a published version never changes: start a new version to edit it"
+            if version.status in (Status.PUBLISHED, Status.SUPERSEDED, Status.RETIRED)
+            else "it can be edited again if the quality board asks for changes"
+        )
         raise LifecycleError("not-editable", f"version {version.version} is {version.status}; {hint}")
     if version.status is Status.CHANGES_REQUESTED:
         return Outcome([version.moved(Status.DRAFT, now, by, content=content)], [])
@@ -162,7 +175,9 @@ def edit(version: MicroCredentialVersion, content: MicroCredentialContent, *, no
 
 def submit(version: MicroCredentialVersion, *, now: datetime, by: str) -> Outcome:
     if version.status not in EDITABLE:
-        raise LifecycleError("not-submittable", f"version {version.version} is {version.status}; only a draft can be submitted")
+        raise LifecycleError(
+            "not-submittable", f"version {version.version} is {version.status}; only a draft can be submitted"
+        )
     submitted = version.moved(Status.SUBMITTED, now, by)
     return Outcome([submitted], [CredentialSubmitted(submitted)])
 
@@ -177,8 +192,9 @@ def start_review(version: MicroCredentialVersion, review_id: str, *, now: dateti
     return Outcome([in_review], [CredentialStatusChanged(in_review, Status.SUBMITTED)])
 
 
-def decide(version: MicroCredentialVersion, review: ReviewOutcome, *, now: datetime,
-           published: MicroCredentialVersion | None) -> Outcome:
+def decide(
+    version: MicroCredentialVersion, review: ReviewOutcome, *, now: datetime, published: MicroCredentialVersion | None
+) -> Outcome:
     """The quality service decided. ``published`` is the version currently published, if any,
     which an approval supersedes."""
     if version.status not in (Status.SUBMITTED, Status.IN_REVIEW):
@@ -194,8 +210,13 @@ def decide(version: MicroCredentialVersion, review: ReviewOutcome, *, now: datet
         raise LifecycleError("unknown-decision", f"unknown review decision {review.decision!r}")
     approved = version.moved(Status.APPROVED, now, "quality", review=review)
     live = approved.moved(Status.PUBLISHED, now, "quality", published_at=now)
-    outcome = Outcome([live], [CredentialStatusChanged(approved, previous, review.comments),
-                               CredentialPublished(live, published.version if published else None)])
+    outcome = Outcome(
+        [live],
+        [
+            CredentialStatusChanged(approved, previous, review.comments),
+            CredentialPublished(live, published.version if published else None),
+        ],
+    )
     if published is not None and published.version != version.version:
         old = published.moved(Status.SUPERSEDED, now, "quality")
         outcome.changed.append(old)
@@ -205,6 +226,8 @@ def decide(version: MicroCredentialVersion, review: ReviewOutcome, *, now: datet
 
 def retire(version: MicroCredentialVersion, *, now: datetime, by: str, reason: str | None) -> Outcome:
     if version.status is not Status.PUBLISHED:
-        raise LifecycleError("not-retirable", f"version {version.version} is {version.status}; only a published version can be retired")
+        raise LifecycleError(
+            "not-retirable", f"version {version.version} is {version.status}; only a published version can be retired"
+        )
     retired = version.moved(Status.RETIRED, now, by)
     return Outcome([retired], [CredentialStatusChanged(retired, Status.PUBLISHED, reason=reason)])

@@ -30,7 +30,9 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 EscoSkillUri = Annotated[
     str,
-    StringConstraints(pattern=r"^http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+    StringConstraints(
+        pattern=r"^http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    ),
 ]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 
@@ -79,7 +81,8 @@ class ProviderDetails(Strict):
     website: AnyHttpUrl | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "SE"
     region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9A-Z]{1,3}$")] = Field(
-        "SE224", description="NUTS code of the provider's region (SE224 = Skåne län).")
+        "SE224", description="NUTS code of the provider's region (SE224 = Skåne län)."
+    )
 
     @field_validator("organisation_number")
     @classmethod
@@ -222,13 +225,18 @@ class Integration(Strict):
     """Integration and stackability options (optional EU element)."""
 
     stackability: Stackability
-    towards: list[LanguageMap] = Field(default_factory=list, max_length=10,
-                                       description="What it can be stacked towards (a role, a larger qualification).")
+    towards: list[LanguageMap] = Field(
+        default_factory=list,
+        max_length=10,
+        description="What it can be stacked towards (a role, a larger qualification).",
+    )
 
 
 class Price(Strict):
     amount_sek: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
-    funding: LongLanguageMap | None = Field(None, description="Who pays, e.g. free for job seekers through the municipality.")
+    funding: LongLanguageMap | None = Field(
+        None, description="Who pays, e.g. free for job seekers through the municipality."
+    )
 
 
 class MicroCredentialContent(Strict):

@@ -52,7 +52,7 @@ from services.catalog.domain.model import (
     Pacing,
     ProviderKind,
 )
-from services.catalog.domain.search_text import index_terms, swedish_sort_key, terms_of_query
+from services.catalog.domain.search_text import index_terms, swedish_sort_key, terms_of_query, words
 
 Document = dict[str, Any]
 
@@ -247,8 +247,10 @@ class SearchQuery(BaseModel):
     def _text(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if not terms_of_query(value):
+        if not words(value):
             raise ValueError("the search text has no words to search for (letters or digits)")
+        if not terms_of_query(value):
+            return None  # only words too common to search for ("och", "the"): no text filter
         return value.strip()
 
     @field_validator("ects_max", "hours_max")

@@ -14,7 +14,36 @@ from collections.abc import Iterable
 MIN_PREFIX = 3
 _WORD = re.compile(r"[0-9a-zåäöæøü]+")
 # Words so common they find everything; searching for them alone still works (see terms_of_query).
-_STOP = frozenset("och i att en ett som på för med av till den det är om de the and of to in for a an on with".split())
+_STOP = frozenset(
+    [
+        "och",
+        "i",
+        "att",
+        "en",
+        "ett",
+        "som",
+        "på",
+        "för",
+        "med",
+        "av",
+        "till",
+        "den",
+        "det",
+        "är",
+        "om",
+        "de",
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "for",
+        "a",
+        "an",
+        "on",
+        "with",
+    ]
+)
 
 
 def fold(text: str) -> str:
@@ -55,9 +84,9 @@ def index_terms(texts: Iterable[str]) -> list[str]:
 
 
 def terms_of_query(query: str) -> list[str]:
-    """The terms a query must all match (each as a word or as the start of one)."""
-    found = [w for w in words(query) if w not in _STOP] or words(query)
-    return list(dict.fromkeys(found))
+    """The terms a query must all match (each as a word or as the start of one). Stop words are
+    not indexed, so they are not asked for either: a query of stop words alone filters nothing."""
+    return list(dict.fromkeys(w for w in words(query) if w not in _STOP))
 
 
 _SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}", "ü": "y"})

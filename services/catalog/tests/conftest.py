@@ -32,20 +32,27 @@ class CatalogUnderTest:
         return {"authorization": f"Bearer {self.issuer.token(subject, roles)}"}
 
     async def register_provider(self, provider_id: str, member: str = "anna", **details: Any) -> dict[str, Any]:
-        answer = await self.http.post("/providers", json={"id": provider_id, **provider_payload(**details)},
-                                      headers=self.auth(member, "provider-member"))
+        answer = await self.http.post(
+            "/providers",
+            json={"id": provider_id, **provider_payload(**details)},
+            headers=self.auth(member, "provider-member"),
+        )
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
     async def draft(self, provider_id: str, member: str = "anna", **content: Any) -> dict[str, Any]:
-        answer = await self.http.post("/micro-credentials",
-                                      json={"provider_id": provider_id, "content": content_payload(**content)},
-                                      headers=self.auth(member))
+        answer = await self.http.post(
+            "/micro-credentials",
+            json={"provider_id": provider_id, "content": content_payload(**content)},
+            headers=self.auth(member),
+        )
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
     async def submit(self, mc_id: str, version: int, member: str = "anna") -> dict[str, Any]:
-        answer = await self.http.post(f"/micro-credentials/{mc_id}/versions/{version}/submit", headers=self.auth(member))
+        answer = await self.http.post(
+            f"/micro-credentials/{mc_id}/versions/{version}/submit", headers=self.auth(member)
+        )
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
@@ -55,8 +62,9 @@ class CatalogUnderTest:
         await send_events(self.stack.kafka_bootstrap_servers, events)
         return str(events[0].data["review_id"])
 
-    async def wait_for_status(self, mc_id: str, version: int, status: str, member: str = "anna",
-                              timeout: float = 45.0) -> dict[str, Any]:
+    async def wait_for_status(
+        self, mc_id: str, version: int, status: str, member: str = "anna", timeout: float = 45.0
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         body: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -69,12 +77,17 @@ class CatalogUnderTest:
 
 
 @pytest.fixture
-async def catalog(stack: LocalStack, mongo_client, unique_name: str,
-                  dev_issuer: DevelopmentIssuer) -> AsyncIterator[CatalogUnderTest]:
+async def catalog(
+    stack: LocalStack, mongo_client, unique_name: str, dev_issuer: DevelopmentIssuer
+) -> AsyncIterator[CatalogUnderTest]:
     settings = CatalogSettings(
-        kafka_bootstrap_servers=stack.kafka_bootstrap_servers, mongo_url=stack.mongo_url,
-        mongo_database=f"catalog_{unique_name}", consumer_group=f"catalog-{unique_name}", relay_idle_seconds=0.05,
-        auth_jwks=jwks_setting(dev_issuer), auth_issuer=dev_issuer.issuer,
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+        mongo_url=stack.mongo_url,
+        mongo_database=f"catalog_{unique_name}",
+        consumer_group=f"catalog-{unique_name}",
+        relay_idle_seconds=0.05,
+        auth_jwks=jwks_setting(dev_issuer),
+        auth_issuer=dev_issuer.issuer,
     )
     app = bootstrap(settings)
     try:
@@ -84,4 +97,3 @@ async def catalog(stack: LocalStack, mongo_client, unique_name: str,
                 yield CatalogUnderTest(http, dev_issuer, stack, settings)
     finally:
         await mongo_client.drop_database(settings.mongo_database)
-

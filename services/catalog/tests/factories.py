@@ -13,10 +13,15 @@ ESCO_COMMUNICATION = "http://data.europa.eu/esco/skill/15d76317-c71a-4fa2-aadc-2
 def content_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "title": {"sv": "Basala hygienrutiner i vård och omsorg", "en": "Basic hygiene routines in care"},
-        "description": {"sv": "Hygien som skyddar brukare och personal.", "en": "Hygiene that protects clients and staff."},
+        "description": {
+            "sv": "Hygien som skyddar brukare och personal.",
+            "en": "Hygiene that protects clients and staff.",
+        },
         "learning_outcomes": [
-            {"text": {"sv": "Tillämpa basala hygienrutiner i omsorgsarbete.", "en": "Apply basic hygiene routines."},
-             "esco_skills": [ESCO_HYGIENE]},
+            {
+                "text": {"sv": "Tillämpa basala hygienrutiner i omsorgsarbete.", "en": "Apply basic hygiene routines."},
+                "esco_skills": [ESCO_HYGIENE],
+            },
             {"text": {"sv": "Förklara smittvägar för brukare och anhöriga."}, "esco_skills": [ESCO_COMMUNICATION]},
         ],
         "workload": {"ects": "1.5", "hours": 40},

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.catalog.domain.model import MicroCredentialContent, ProviderDetails
 from services.catalog.tests.factories import content_payload, provider_payload
 
 
-def errors_of(model: type, payload: dict[str, Any]) -> dict[str, str]:
+def errors_of(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
         model.model_validate(payload)
     return {".".join(str(p) for p in e["loc"]): e["msg"] for e in caught.value.errors()}
@@ -54,7 +54,10 @@ def test_esco_skills_must_be_esco_uris() -> None:
 
 
 def test_providers_need_a_valid_organisation_number() -> None:
-    assert ProviderDetails.model_validate(provider_payload(organisation_number="5560360793")).organisation_number == "556036-0793"
+    assert (
+        ProviderDetails.model_validate(provider_payload(organisation_number="5560360793")).organisation_number
+        == "556036-0793"
+    )
     errors = errors_of(ProviderDetails, provider_payload(organisation_number="556016-0681"))
     assert "check digit" in errors["organisation_number"]
     errors = errors_of(ProviderDetails, provider_payload(organisation_number="811218-9876"))

@@ -258,7 +258,7 @@ async def test_paging_walks_every_entry_once_in_a_stable_order(index: CatalogueI
             walked, cursor, pages = [], None, 0
             while True:
                 page = await index.search(
-                    SearchQuery(sort=sort, limit=4, cursor=cursor, facets=False, **filters))  # type: ignore[arg-type]
+                    SearchQuery(sort=sort, limit=4, cursor=cursor, facets=False, **filters))
                 walked += [item.id for item in page.items]
                 pages += 1
                 cursor = page.next_cursor
