@@ -36,6 +36,7 @@ typecheck: install
 ## bench: every benchmark under benchmarks/, each printing its ratio to a same-run baseline
 bench: install
 	$(PY) benchmarks/outbox_relay.py
+	$(PY) benchmarks/catalog_search.py
 
 clean:
 	rm -rf .stack .pytest_cache .mypy_cache .ruff_cache
