@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -34,6 +35,16 @@ EscoSkillUri = Annotated[
         pattern=r"^http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
     ),
 ]
+
+
+def _organisation_number(value: str) -> str:
+    try:
+        return normalise_organisation_number(value)
+    except InvalidIdentifier as exc:
+        raise ValueError(str(exc)) from exc
+
+
+OrganisationNumber = Annotated[str, AfterValidator(_organisation_number)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 
 
@@ -75,7 +86,9 @@ class ProviderDetails(Strict):
     """What a provider says about itself (the id and the members are managed separately)."""
 
     name: ShortText
-    organisation_number: str = Field(description="Swedish organisation number, NNNNNN-NNNN, with its check digit.")
+    organisation_number: OrganisationNumber = Field(
+        description="Swedish organisation number, NNNNNN-NNNN, with its check digit."
+    )
     kind: ProviderKind
     contact: Contact
     website: AnyHttpUrl | None = None
@@ -83,14 +96,6 @@ class ProviderDetails(Strict):
     region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9A-Z]{1,3}$")] = Field(
         "SE224", description="NUTS code of the provider's region (SE224 = Skåne län)."
     )
-
-    @field_validator("organisation_number")
-    @classmethod
-    def _organisation_number(cls, value: str) -> str:
-        try:
-            return normalise_organisation_number(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
 
 # --- the EU elements of a micro-credential ----------------------------------------------------
@@ -183,18 +188,8 @@ class QualityAssurance(Strict):
 
 class CoAwardingBody(Strict):
     name: ShortText
-    organisation_number: str | None = None
+    organisation_number: OrganisationNumber | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "SE"
-
-    @field_validator("organisation_number")
-    @classmethod
-    def _organisation_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return normalise_organisation_number(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class Supervision(Strict):
