@@ -29,7 +29,7 @@ from mimis_platform.kafka import ensure_topics
 from mimis_platform.localstack import HOST, LocalStack, ServerProcess, StackError, free_port
 
 app = typer.Typer(add_completion=False, help="Run MIMIS locally.")
-console = Console()
+console = Console(width=max(120, Console().width))  # URLs must stay whole when output is not a terminal
 
 #: (name, module, settings prefix, offset from the base port)
 PROCESSES = (
@@ -149,7 +149,7 @@ async def _load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
 def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
     table = Table(title="MIMIS is running (Ctrl-C stops everything)")
     table.add_column("what")
-    table.add_column("where")
+    table.add_column("where", overflow="fold")
     for service in services:
         if service.name == "gateway":
             table.add_row("GraphQL (GraphiQL in a browser)", f"{service.url}/graphql")
@@ -159,7 +159,7 @@ def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
     table.add_row("Kafka bootstrap", stack.kafka_bootstrap_servers)
     table.add_row("MongoDB", stack.mongo_url)
     table.add_row("logs", str(stack.root / "logs"))
-    table.add_row("a bearer token", "python -m mimis_platform.devstack token demo-anna-hkr --role provider-member")
+    table.add_row("a bearer token", ".venv/bin/python -m mimis_platform.devstack token demo-anna-hkr --role provider-member")
     console.print(table)
     # One plain line a script can wait for.
     print("MIMIS READY " + " ".join(f"{s.name}={s.url}" for s in services), flush=True)

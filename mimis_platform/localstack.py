@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import logging
 import os
 import shutil
 import signal
@@ -217,7 +218,14 @@ class LocalStack:
 
     # -- readiness ---------------------------------------------------------------------------
     async def wait_broker_ready(self) -> None:
-        await _poll_until(self.broker, self.ready_timeout, self._broker_answers)
+        # aiokafka logs every refused connection as an error; while the broker starts, that is expected.
+        kafka_log = logging.getLogger("aiokafka")
+        level = kafka_log.level
+        kafka_log.setLevel(logging.CRITICAL)
+        try:
+            await _poll_until(self.broker, self.ready_timeout, self._broker_answers)
+        finally:
+            kafka_log.setLevel(level)
 
     async def wait_database_ready(self) -> None:
         await _poll_until(self.database, self.ready_timeout, self._database_answers)
