@@ -159,7 +159,9 @@ def _print_urls(stack: LocalStack, services: list[ServiceProcess]) -> None:
     table.add_row("Kafka bootstrap", stack.kafka_bootstrap_servers)
     table.add_row("MongoDB", stack.mongo_url)
     table.add_row("logs", str(stack.root / "logs"))
-    table.add_row("a bearer token", ".venv/bin/python -m mimis_platform.devstack token demo-anna-hkr --role provider-member")
+    table.add_row(
+        "a bearer token", ".venv/bin/python -m mimis_platform.devstack token demo-anna-hkr --role provider-member"
+    )
     console.print(table)
     # One plain line a script can wait for.
     print("MIMIS READY " + " ".join(f"{s.name}={s.url}" for s in services), flush=True)
