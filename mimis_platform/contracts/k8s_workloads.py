@@ -1,0 +1,477 @@
+"""Kubernetes resources of the MIMIS processes, generated from one table so that every service gets
+the same hardened shape: a Deployment (probes, requests and limits, the restricted security context,
+a read-only root filesystem), a Service, a ConfigMap with the service's own ``<PREFIX>_`` settings, a
+HorizontalPodAutoscaler, a PodDisruptionBudget and a NetworkPolicy that allows only the traffic the
+design needs; plus the MongoDB replica set with one database and user per service.
+
+Written under ``deploy/k8s/base`` by ``python -m mimis_platform.contracts.k8s --write``; the
+overlays (``deploy/k8s/overlays/{dev,prod}``) patch sizes and replicas, never the shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mimis_platform.contracts.k8s import CLUSTER
+
+Resource = dict[str, Any]
+
+IMAGE = "mimis"  # the overlays pin registry and tag (or digest) with kustomize's `images:`
+HTTP_PORT = 8080
+UID = 10001  # the image's non-root user (deploy/container/Containerfile)
+KAFKA_BOOTSTRAP = f"{CLUSTER}-kafka-bootstrap:9093"  # Strimzi's TLS listener, SCRAM-SHA-512
+KAFKA_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"  # Strimzi's cluster CA certificate
+KAFKA_CA_DIR = "/etc/mimis/kafka-ca"
+MONGODB = "mimis-mongodb"  # the MongoDBCommunity resource
+MONGODB_VERSION = "8.0.12"
+OTLP_ENDPOINT = "http://otel-collector:4318"
+IDENTITY_CONFIGMAP = "mimis-identity"  # the identity provider's issuer and JWKS (public, per environment)
+
+PART_OF = "app.kubernetes.io/part-of"
+NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+KAFKA_CLIENT = "mimis.skane.se/kafka-client"
+MONGODB_CLIENT = "mimis.skane.se/mongodb-client"
+#: The namespace of the cluster's ingress controller carries this label (see deploy/RUNBOOK.md).
+INGRESS_NAMESPACE_LABEL = "mimis.skane.se/ingress-controller"
+
+#: Private, loopback, link-local and carrier-grade NAT ranges: webhooks go to the public internet only
+#: (the notifications service's SSRF guard says the same in code).
+NON_PUBLIC_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+                     "127.0.0.0/8")
+
+
+#: Settings the manifests already pass but the services do not read yet: the Kafka client in
+#: ``mimis_platform`` has no TLS or SASL options, and the production listener requires both. Until those
+#: settings exist, a pod cannot authenticate to the brokers (deploy/RUNBOOK.md, "Before production").
+AWAITED_SETTINGS = frozenset(
+    {"kafka_security_protocol", "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password",
+     "kafka_ssl_cafile"}
+)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One MIMIS process: what it runs, what it reaches, how big it is."""
+
+    name: str
+    module: str  # `python -m <module>`
+    env_prefix: str
+    uses_kafka: bool = True
+    uses_mongodb: bool = True
+    has_secret_key: bool = True
+    verifies_tokens: bool = True  # reads AUTH_ISSUER / AUTH_JWKS
+    calls_services: bool = False  # the gateway
+    outbound_internet: bool = False  # webhooks (443) and SMTP submission (587)
+    cpu_request: str = "100m"
+    cpu_limit: str = "1"
+    memory_request: str = "384Mi"
+    memory_limit: str = "512Mi"
+    min_replicas: int = 2
+    max_replicas: int = 6
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {NAME: self.name, PART_OF: "mimis", COMPONENT: "gateway" if self.calls_services else "service"}
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {NAME: self.name, PART_OF: "mimis"}
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "gateway", "gateway", "GATEWAY_", uses_kafka=False, uses_mongodb=False, has_secret_key=False,
+        verifies_tokens=False, calls_services=True, max_replicas=10,
+    ),
+    Workload("catalog", "services.catalog", "CATALOG_"),
+    Workload("quality", "services.quality", "QUALITY_"),
+    # Verification arrives in bursts of hundreds per second: HTTP load, not partitions, bounds it.
+    Workload("issuance", "services.issuance", "ISSUANCE_", max_replicas=10),
+    Workload("notifications", "services.notifications", "NOTIFICATIONS_", outbound_internet=True),
+)
+
+SERVICES = tuple(w for w in WORKLOADS if not w.calls_services)
+
+
+def workload(name: str) -> Workload:
+    for w in WORKLOADS:
+        if w.name == name:
+            return w
+    raise KeyError(name)
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def config_literals(w: Workload) -> dict[str, str]:
+    """The ConfigMap: every non-secret setting, each under the service's own prefix."""
+    p = w.env_prefix
+    env = {
+        f"{p}ENVIRONMENT": "production",
+        f"{p}HTTP_HOST": "0.0.0.0",
+        f"{p}HTTP_PORT": str(HTTP_PORT),
+        f"{p}LOG_LEVEL": "INFO",
+        f"{p}LOG_JSON": "true",
+        f"{p}TRACE_EXPORTER": "otlp",
+        f"{p}OTLP_ENDPOINT": OTLP_ENDPOINT,
+    }
+    if w.uses_kafka:
+        env.update({
+            f"{p}KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+            f"{p}CONSUMER_GROUP": w.name,
+            # How to reach the authenticated listener; see the runbook's note on the services' Kafka settings.
+            f"{p}KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            f"{p}KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            f"{p}KAFKA_SASL_USERNAME": w.name,
+            f"{p}KAFKA_SSL_CAFILE": f"{KAFKA_CA_DIR}/ca.crt",
+        })
+    if w.uses_mongodb:
+        env[f"{p}MONGO_DATABASE"] = w.name
+    if w.verifies_tokens:
+        env[f"{p}AUTH_AUDIENCE"] = "mimis"
+    if w.calls_services:
+        for other in SERVICES:
+            env[f"{p}{other.name.upper()}_URL"] = f"http://{other.name}"
+    return env
+
+
+def _secret_env(name: str, secret: str, key: str) -> Resource:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _config_env(name: str, configmap: str, key: str) -> Resource:
+    return {"name": name, "valueFrom": {"configMapKeyRef": {"name": configmap, "key": key}}}
+
+
+def secret_env(w: Workload) -> list[Resource]:
+    """Settings that come from Secrets (and the per-environment identity ConfigMap); nothing is committed.
+
+    ``mimis-mongodb-<service>`` is written by the MongoDB operator, ``<service>`` by Strimzi's User
+    Operator; ``<service>-app`` and ``mimis-identity`` are created by ops (deploy/RUNBOOK.md)."""
+    p = w.env_prefix
+    env = []
+    if w.uses_mongodb:
+        env.append(_secret_env(f"{p}MONGO_URL", f"{MONGODB}-{w.name}", "connectionString.standard"))
+    if w.uses_kafka:
+        env.append(_secret_env(f"{p}KAFKA_SASL_PASSWORD", w.name, "password"))
+    if w.has_secret_key:
+        env.append(_secret_env(f"{p}SECRET_KEY", f"{w.name}-app", "secret-key"))
+    if w.verifies_tokens:
+        env.append(_config_env(f"{p}AUTH_ISSUER", IDENTITY_CONFIGMAP, "issuer"))
+        env.append(_config_env(f"{p}AUTH_JWKS", IDENTITY_CONFIGMAP, "jwks"))
+    return env
+
+
+# -- the workload's resources -------------------------------------------------------------------
+
+
+def _meta(w: Workload, name: str | None = None) -> Resource:
+    return {"name": name or w.name, "labels": dict(w.labels)}
+
+
+def restricted_container_security() -> Resource:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": UID,
+        "runAsGroup": UID,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def deployment(w: Workload) -> Resource:
+    def probe(path: str, period: int, timeout: int, failures: int) -> Resource:
+        return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "timeoutSeconds": timeout,
+                "failureThreshold": failures}
+
+    mounts: list[Resource] = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes: list[Resource] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    if w.uses_kafka:
+        mounts.append({"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True})
+        volumes.append({"name": "kafka-ca", "secret": {"secretName": KAFKA_CA_SECRET,
+                                                       "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
+    pod_labels = dict(w.labels)
+    if w.uses_kafka:
+        pod_labels[KAFKA_CLIENT] = "true"
+    if w.uses_mongodb:
+        pod_labels[MONGODB_CLIENT] = "true"
+    container: Resource = {
+        "name": w.name,
+        "image": IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "-m", w.module],
+        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "envFrom": [{"configMapRef": {"name": f"{w.name}-config"}}],
+        "resources": {
+            "requests": {"cpu": w.cpu_request, "memory": w.memory_request},
+            "limits": {"cpu": w.cpu_limit, "memory": w.memory_limit},
+        },
+        # Start-up creates indexes and joins the consumer group before the port opens.
+        "startupProbe": probe("/healthz", 5, 2, 24),
+        # /healthz never touches a dependency: a broker outage must not restart every pod.
+        "livenessProbe": probe("/healthz", 10, 2, 3),
+        # /readyz asks MongoDB and Kafka (2 s each); an unready pod leaves the Service, keeps running.
+        "readinessProbe": probe("/readyz", 5, 3, 2),
+        # Let the endpoints controller and the ingress forget the pod before uvicorn stops accepting.
+        "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+        "securityContext": restricted_container_security(),
+        "volumeMounts": mounts,
+    }
+    env = secret_env(w)
+    if env:
+        container["env"] = env
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(w),
+        "spec": {
+            # No `replicas`: the HorizontalPodAutoscaler owns it, and an apply must not reset it.
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": dict(w.selector)},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "serviceAccountName": w.name,
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    # uvicorn drains for up to 20 s; the consumer finishes the event in hand.
+                    "terminationGracePeriodSeconds": 40,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": UID,
+                        "runAsGroup": UID,
+                        "fsGroup": UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "topologySpreadConstraints": [
+                        {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+                         "labelSelector": {"matchLabels": dict(w.selector)}}
+                        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+                    ],
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def service(w: Workload) -> Resource:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(w),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": dict(w.selector),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def service_account(w: Workload) -> Resource:
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(w), "automountServiceAccountToken": False}
+
+
+def autoscaler(w: Workload) -> Resource:
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(w),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
+            "minReplicas": w.min_replicas,
+            "maxReplicas": w.max_replicas,
+            "metrics": [{"type": "Resource", "resource": {
+                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+            # Every scale step rebalances the consumer group; do not flap.
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300,
+                                       "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}]}},
+        },
+    }
+
+
+def disruption_budget(w: Workload) -> Resource:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(w),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(w.selector)},
+                 "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+    }
+
+
+def _port(port: int, protocol: str = "TCP") -> Resource:
+    return {"protocol": protocol, "port": port}
+
+
+def _pods(labels: dict[str, str]) -> Resource:
+    return {"podSelector": {"matchLabels": labels}}
+
+
+DNS_EGRESS: Resource = {
+    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+    "ports": [_port(53, "UDP"), _port(53, "TCP")],
+}
+
+
+def network_policy(w: Workload) -> Resource:
+    """Default deny for this pod, then only what the design needs."""
+    if w.calls_services:
+        ingress = [{"from": [{"namespaceSelector": {"matchLabels": {INGRESS_NAMESPACE_LABEL: "true"}}}],
+                    "ports": [_port(HTTP_PORT)]}]
+    else:
+        gateway = next(g for g in WORKLOADS if g.calls_services)
+        ingress = [{"from": [_pods(dict(gateway.selector))], "ports": [_port(HTTP_PORT)]}]
+    egress: list[Resource] = [
+        DNS_EGRESS,
+        {"to": [_pods({NAME: "otel-collector", PART_OF: "mimis"})], "ports": [_port(4318)]},
+    ]
+    if w.calls_services:
+        egress.extend({"to": [_pods(dict(s.selector))], "ports": [_port(HTTP_PORT)]} for s in SERVICES)
+    if w.uses_kafka:
+        egress.append({"to": [_pods({"strimzi.io/cluster": CLUSTER, "strimzi.io/kind": "Kafka"})],
+                       "ports": [_port(9093)]})
+    if w.uses_mongodb:
+        egress.append({"to": [_pods({NAME: "mongodb", PART_OF: "mimis"})], "ports": [_port(27017)]})
+    if w.outbound_internet:
+        egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_RANGES)}}],
+                       "ports": [_port(443)]})
+        # The SMTP relay may be inside the organisation's network: any address, submission port only.
+        egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [_port(587)]})
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(w),
+        "spec": {"podSelector": {"matchLabels": dict(w.selector)}, "policyTypes": ["Ingress", "Egress"],
+                 "ingress": ingress, "egress": egress},
+    }
+
+
+def workload_resources(w: Workload) -> list[Resource]:
+    return [service_account(w), deployment(w), service(w), autoscaler(w), disruption_budget(w), network_policy(w)]
+
+
+# -- MongoDB ------------------------------------------------------------------------------------
+
+
+def mongodb_resources() -> list[Resource]:
+    """A 3-member replica set (the outbox needs transactions) with one user per service, each allowed to
+    read and write its own database only. Passwords come from ``<service>-mongodb-password`` Secrets."""
+    labels = {NAME: "mongodb", PART_OF: "mimis"}
+    users = [
+        {
+            "name": w.name,
+            "db": "admin",
+            "passwordSecretRef": {"name": f"{w.name}-mongodb-password", "key": "password"},
+            "roles": [{"name": "readWrite", "db": w.name}],
+            "scramCredentialsSecretName": f"{w.name}-mongodb",
+            "connectionStringSecretName": f"{MONGODB}-{w.name}",
+        }
+        for w in SERVICES
+        if w.uses_mongodb
+    ]
+
+    def sized(name: str, cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> Resource:
+        return {"name": name, "resources": {"requests": {"cpu": cpu, "memory": memory},
+                                            "limits": {"cpu": cpu_limit, "memory": memory_limit}}}
+
+    replica_set = {
+        "apiVersion": "mongodbcommunity.mongodb.com/v1",
+        "kind": "MongoDBCommunity",
+        "metadata": {"name": MONGODB, "labels": dict(labels)},
+        "spec": {
+            "members": 3,
+            "type": "ReplicaSet",
+            "version": MONGODB_VERSION,
+            "featureCompatibilityVersion": ".".join(MONGODB_VERSION.split(".")[:2]),
+            "security": {"authentication": {"modes": ["SCRAM"], "ignoreUnknownUsers": True}},
+            "users": users,
+            "additionalMongodConfig": {"storage.wiredTiger.engineConfig.journalCompressor": "zstd"},
+            "statefulSet": {
+                "spec": {
+                    "template": {
+                        "metadata": {"labels": dict(labels)},
+                        "spec": {
+                            "containers": [sized("mongod", "500m", "2Gi", "2", "2Gi"),
+                                           sized("mongodb-agent", "50m", "128Mi", "200m", "256Mi")],
+                        },
+                    },
+                    "volumeClaimTemplates": [
+                        {"metadata": {"name": "data-volume"},
+                         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}}},
+                        {"metadata": {"name": "logs-volume"},
+                         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}},
+                    ],
+                }
+            },
+        },
+    }
+    # Only the services (and the members themselves, for replication) reach the database port.
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "mongodb", "labels": dict(labels)},
+        "spec": {
+            "podSelector": {"matchLabels": dict(labels)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [_pods({MONGODB_CLIENT: "true"}), _pods(dict(labels))],
+                         "ports": [_port(27017)]}],
+        },
+    }
+    return [replica_set, policy]
+
+
+# -- files --------------------------------------------------------------------------------------
+
+HEADER = "# Generated by `python -m mimis_platform.contracts.k8s --write` from {source}; do not edit.\n"
+SOURCE = "mimis_platform/contracts/k8s_workloads.py"
+
+
+def _documents(resources: list[Resource]) -> str:
+    return "".join(
+        "---\n" + yaml.safe_dump(r, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True)
+        for r in resources
+    )
+
+
+def render_workload(w: Workload) -> str:
+    return HEADER.format(source=SOURCE) + _documents(workload_resources(w))
+
+
+def render_workload_kustomization(w: Workload) -> str:
+    # A generated ConfigMap gets a content hash in its name, so a settings change rolls the pods.
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": ["resources.yaml"],
+        "configMapGenerator": [
+            {"name": f"{w.name}-config", "options": {"labels": dict(w.labels)},
+             "literals": [f"{k}={v}" for k, v in config_literals(w).items()]}
+        ],
+    }
+    return HEADER.format(source=SOURCE) + yaml.safe_dump(kustomization, sort_keys=False, width=120)
+
+
+def render_mongodb() -> str:
+    return HEADER.format(source=SOURCE) + _documents(mongodb_resources())
+
+
+def generated_files() -> dict[Path, Callable[[], str]]:
+    """Paths relative to ``deploy/k8s/base``."""
+    files: dict[Path, Callable[[], str]] = {Path("mongodb/mongodb.yaml"): render_mongodb}
+    for w in WORKLOADS:
+        files[Path(f"services/{w.name}/resources.yaml")] = partial(render_workload, w)
+        files[Path(f"services/{w.name}/kustomization.yaml")] = partial(render_workload_kustomization, w)
+    return files
