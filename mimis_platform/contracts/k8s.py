@@ -172,11 +172,12 @@ BASE = Path("deploy/k8s/base")
 
 def generated_files() -> dict[Path, Callable[[], str]]:
     """Each generated file (relative to the repository root) and the function that renders it."""
-    from mimis_platform.contracts import k8s_workloads
+    from mimis_platform.contracts import k8s_mongodb, k8s_workloads
 
     files: dict[Path, Callable[[], str]] = {
         BASE / "kafka/topics.yaml": render_yaml,
         BASE / "kafka/users.yaml": render_users_yaml,
+        BASE / "mongodb/mongodb.yaml": k8s_mongodb.render_mongodb,
     }
     files.update({BASE / path: render for path, render in k8s_workloads.generated_files().items()})
     return files

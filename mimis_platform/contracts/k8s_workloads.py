@@ -2,7 +2,7 @@
 the same hardened shape: a Deployment (probes, requests and limits, the restricted security context,
 a read-only root filesystem), a Service, a ConfigMap with the service's own ``<PREFIX>_`` settings, a
 HorizontalPodAutoscaler, a PodDisruptionBudget and a NetworkPolicy that allows only the traffic the
-design needs; plus the MongoDB replica set with one database and user per service.
+design needs (the MongoDB replica set with a user per service is in ``k8s_mongodb``).
 
 Written under ``deploy/k8s/base`` by ``python -m mimis_platform.contracts.k8s --write``; the
 overlays (``deploy/k8s/overlays/{dev,prod}``) patch sizes and replicas, never the shape.
@@ -29,7 +29,6 @@ KAFKA_BOOTSTRAP = f"{CLUSTER}-kafka-bootstrap:9093"  # Strimzi's TLS listener, S
 KAFKA_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"  # Strimzi's cluster CA certificate
 KAFKA_CA_DIR = "/etc/mimis/kafka-ca"
 MONGODB = "mimis-mongodb"  # the MongoDBCommunity resource
-MONGODB_VERSION = "8.0.12"
 OTLP_ENDPOINT = "http://otel-collector:4318"
 IDENTITY_CONFIGMAP = "mimis-identity"  # the identity provider's issuer and JWKS (public, per environment)
 
@@ -311,18 +310,18 @@ def disruption_budget(w: Workload) -> Resource:
     }
 
 
-def _port(port: int, protocol: str = "TCP") -> Resource:
+def port(port: int, protocol: str = "TCP") -> Resource:
     return {"protocol": protocol, "port": port}
 
 
-def _pods(labels: dict[str, str]) -> Resource:
+def pods(labels: dict[str, str]) -> Resource:
     return {"podSelector": {"matchLabels": labels}}
 
 
 DNS_EGRESS: Resource = {
     "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-    "ports": [_port(53, "UDP"), _port(53, "TCP")],
+    "ports": [port(53, "UDP"), port(53, "TCP")],
 }
 
 
@@ -330,26 +329,26 @@ def network_policy(w: Workload) -> Resource:
     """Default deny for this pod, then only what the design needs."""
     if w.calls_services:
         ingress = [{"from": [{"namespaceSelector": {"matchLabels": {INGRESS_NAMESPACE_LABEL: "true"}}}],
-                    "ports": [_port(HTTP_PORT)]}]
+                    "ports": [port(HTTP_PORT)]}]
     else:
         gateway = next(g for g in WORKLOADS if g.calls_services)
-        ingress = [{"from": [_pods(dict(gateway.selector))], "ports": [_port(HTTP_PORT)]}]
+        ingress = [{"from": [pods(dict(gateway.selector))], "ports": [port(HTTP_PORT)]}]
     egress: list[Resource] = [
         DNS_EGRESS,
-        {"to": [_pods({NAME: "otel-collector", PART_OF: "mimis"})], "ports": [_port(4318)]},
+        {"to": [pods({NAME: "otel-collector", PART_OF: "mimis"})], "ports": [port(4318)]},
     ]
     if w.calls_services:
-        egress.extend({"to": [_pods(dict(s.selector))], "ports": [_port(HTTP_PORT)]} for s in SERVICES)
+        egress.extend({"to": [pods(dict(s.selector))], "ports": [port(HTTP_PORT)]} for s in SERVICES)
     if w.uses_kafka:
-        egress.append({"to": [_pods({"strimzi.io/cluster": CLUSTER, "strimzi.io/kind": "Kafka"})],
-                       "ports": [_port(9093)]})
+        egress.append({"to": [pods({"strimzi.io/cluster": CLUSTER, "strimzi.io/kind": "Kafka"})],
+                       "ports": [port(9093)]})
     if w.uses_mongodb:
-        egress.append({"to": [_pods({NAME: "mongodb", PART_OF: "mimis"})], "ports": [_port(27017)]})
+        egress.append({"to": [pods({NAME: "mongodb", PART_OF: "mimis"})], "ports": [port(27017)]})
     if w.outbound_internet:
         egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_RANGES)}}],
-                       "ports": [_port(443)]})
+                       "ports": [port(443)]})
         # The SMTP relay may be inside the organisation's network: any address, submission port only.
-        egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [_port(587)]})
+        egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [port(587)]})
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -363,83 +362,13 @@ def workload_resources(w: Workload) -> list[Resource]:
     return [service_account(w), deployment(w), service(w), autoscaler(w), disruption_budget(w), network_policy(w)]
 
 
-# -- MongoDB ------------------------------------------------------------------------------------
-
-
-def mongodb_resources() -> list[Resource]:
-    """A 3-member replica set (the outbox needs transactions) with one user per service, each allowed to
-    read and write its own database only. Passwords come from ``<service>-mongodb-password`` Secrets."""
-    labels = {NAME: "mongodb", PART_OF: "mimis"}
-    users = [
-        {
-            "name": w.name,
-            "db": "admin",
-            "passwordSecretRef": {"name": f"{w.name}-mongodb-password", "key": "password"},
-            "roles": [{"name": "readWrite", "db": w.name}],
-            "scramCredentialsSecretName": f"{w.name}-mongodb",
-            "connectionStringSecretName": f"{MONGODB}-{w.name}",
-        }
-        for w in SERVICES
-        if w.uses_mongodb
-    ]
-
-    def sized(name: str, cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> Resource:
-        return {"name": name, "resources": {"requests": {"cpu": cpu, "memory": memory},
-                                            "limits": {"cpu": cpu_limit, "memory": memory_limit}}}
-
-    replica_set = {
-        "apiVersion": "mongodbcommunity.mongodb.com/v1",
-        "kind": "MongoDBCommunity",
-        "metadata": {"name": MONGODB, "labels": dict(labels)},
-        "spec": {
-            "members": 3,
-            "type": "ReplicaSet",
-            "version": MONGODB_VERSION,
-            "featureCompatibilityVersion": ".".join(MONGODB_VERSION.split(".")[:2]),
-            "security": {"authentication": {"modes": ["SCRAM"], "ignoreUnknownUsers": True}},
-            "users": users,
-            "additionalMongodConfig": {"storage.wiredTiger.engineConfig.journalCompressor": "zstd"},
-            "statefulSet": {
-                "spec": {
-                    "template": {
-                        "metadata": {"labels": dict(labels)},
-                        "spec": {
-                            "containers": [sized("mongod", "500m", "2Gi", "2", "2Gi"),
-                                           sized("mongodb-agent", "50m", "128Mi", "200m", "256Mi")],
-                        },
-                    },
-                    "volumeClaimTemplates": [
-                        {"metadata": {"name": "data-volume"},
-                         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}}},
-                        {"metadata": {"name": "logs-volume"},
-                         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}},
-                    ],
-                }
-            },
-        },
-    }
-    # Only the services (and the members themselves, for replication) reach the database port.
-    policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "mongodb", "labels": dict(labels)},
-        "spec": {
-            "podSelector": {"matchLabels": dict(labels)},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [_pods({MONGODB_CLIENT: "true"}), _pods(dict(labels))],
-                         "ports": [_port(27017)]}],
-        },
-    }
-    return [replica_set, policy]
-
-
 # -- files --------------------------------------------------------------------------------------
 
 HEADER = "# Generated by `python -m mimis_platform.contracts.k8s --write` from {source}; do not edit.\n"
 SOURCE = "mimis_platform/contracts/k8s_workloads.py"
 
 
-def _documents(resources: list[Resource]) -> str:
+def documents(resources: list[Resource]) -> str:
     return "".join(
         "---\n" + yaml.safe_dump(r, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True)
         for r in resources
@@ -447,7 +376,7 @@ def _documents(resources: list[Resource]) -> str:
 
 
 def render_workload(w: Workload) -> str:
-    return HEADER.format(source=SOURCE) + _documents(workload_resources(w))
+    return HEADER.format(source=SOURCE) + documents(workload_resources(w))
 
 
 def render_workload_kustomization(w: Workload) -> str:
@@ -464,13 +393,9 @@ def render_workload_kustomization(w: Workload) -> str:
     return HEADER.format(source=SOURCE) + yaml.safe_dump(kustomization, sort_keys=False, width=120)
 
 
-def render_mongodb() -> str:
-    return HEADER.format(source=SOURCE) + _documents(mongodb_resources())
-
-
 def generated_files() -> dict[Path, Callable[[], str]]:
     """Paths relative to ``deploy/k8s/base``."""
-    files: dict[Path, Callable[[], str]] = {Path("mongodb/mongodb.yaml"): render_mongodb}
+    files: dict[Path, Callable[[], str]] = {}
     for w in WORKLOADS:
         files[Path(f"services/{w.name}/resources.yaml")] = partial(render_workload, w)
         files[Path(f"services/{w.name}/kustomization.yaml")] = partial(render_workload_kustomization, w)

@@ -25,12 +25,13 @@ Resource = dict[str, Any]
 
 
 def kubectl() -> str:
-    found = os.environ.get("KUBECTL") or shutil.which("kubectl")
+    found = shutil.which(os.environ.get("KUBECTL") or "kubectl")
     if not found:
         pytest.fail(
             "kubectl is not installed, so the Kubernetes overlays cannot be rendered. These machines come with "
             "kubectl v1.32 (kustomize v5.5) preinstalled; install a kubectl >= 1.27 on PATH or point KUBECTL at "
-            "one (Debian's kubernetes-client 1.20 is too old for kustomize v5 features).",
+            "one (Debian's kubernetes-client 1.20 is too old for kustomize v5 features). Looked for: "
+            f"{os.environ.get('KUBECTL') or 'kubectl'} on PATH={os.environ.get('PATH', '')}",
             pytrace=False,
         )
     return found
