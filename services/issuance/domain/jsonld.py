@@ -65,14 +65,49 @@ class CanonicalizationError(ValueError):
     """The document is not JSON-LD that can be canonicalised (the message says why)."""
 
 
-@cache
 def context_document(url: str) -> JsonObject:
-    """The parsed local copy of a context (a fresh copy each call would be wasteful: callers
-    must not mutate it, and the loader hands pyld a deep copy)."""
+    """A copy of the local context document for ``url`` (e.g. to serve MIMIS's own context)."""
+    return copy.deepcopy(_parsed(url))
+
+
+@cache
+def _parsed(url: str) -> JsonObject:
     if url not in CONTEXT_FILES:
         raise ContextNotAllowed(url)
     loaded: JsonObject = json.loads((CONTEXTS_DIR / CONTEXT_FILES[url]).read_text(encoding="utf-8"))
     return loaded
+
+
+# Limits for documents from outside (a verifier's input). JSON-LD processing recurses per level
+# and RDF canonicalization can be made expensive by many blank nodes, so a presented credential
+# far larger or deeper than any real one is refused before either runs.
+MAX_DOCUMENT_BYTES = 256 * 1024
+MAX_DEPTH = 32
+MAX_OBJECTS = 1_000
+
+
+def screen(document: Any) -> str | None:
+    """Why ``document`` is too big or too deep to process, or None."""
+    objects = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(node, dict):
+            objects += 1
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+        if objects > MAX_OBJECTS:
+            return f"more than {MAX_OBJECTS} JSON objects"
+    try:
+        size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    except (TypeError, ValueError) as exc:
+        return f"not JSON: {exc}"
+    if size > MAX_DOCUMENT_BYTES:
+        return f"larger than {MAX_DOCUMENT_BYTES} bytes"
+    return None
 
 
 class LocalContextLoader(FrozenDocumentLoader):
@@ -131,13 +166,17 @@ def _run(operation: str, func: Any, *args: Any) -> Any:
         if url is not None:
             raise ContextNotAllowed(url) from exc
         raise CanonicalizationError(f"{operation} failed: {_describe(exc)}") from exc
+    except (RecursionError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        # pyld assumes well-formed input in places; hostile input must fail, not crash the caller.
+        raise CanonicalizationError(f"{operation} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _describe(exc: BaseException) -> str:
     parts: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(parts) < 5:
-        parts.append(str(getattr(seen, "message", None) or seen).splitlines()[0])
+        message = seen.args[0] if isinstance(seen, jsonld.JsonLdError) and seen.args else str(seen)
+        parts.append(str(message).splitlines()[0])
         seen = seen.__cause__
     return "; ".join(parts)
 

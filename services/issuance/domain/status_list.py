@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import random
 import secrets
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from services.issuance.domain.multibase import MultibaseError, decode_base64url,
 JsonObject = dict[str, Any]
 
 MIN_LENGTH = 131_072  # bits (16 KiB): the specification's minimum, for herd privacy
+MAX_BYTES = 16 * 1024 * 1024  # 134 million entries: far beyond any list, far below a GZIP bomb
 STATUS_LIST_CREDENTIAL = "BitstringStatusListCredential"
 STATUS_LIST = "BitstringStatusList"
 STATUS_LIST_ENTRY = "BitstringStatusListEntry"
@@ -101,11 +103,19 @@ class Bitstring:
     @classmethod
     def decode(cls, encoded_list: str, *, min_length: int = MIN_LENGTH) -> Bitstring:
         try:
-            raw = gzip.decompress(decode_base64url(encoded_list))
+            compressed = decode_base64url(encoded_list)
         except MultibaseError as exc:
             raise StatusListError(f"encodedList: {exc}") from exc
-        except (OSError, EOFError) as exc:
+        # A list comes from whoever the credential names: bound what its GZIP may inflate to.
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(compressed, MAX_BYTES + 1)
+        except zlib.error as exc:
             raise StatusListError(f"encodedList is not GZIP data: {exc}") from exc
+        if len(raw) > MAX_BYTES:
+            raise StatusListError(f"the list inflates to more than {MAX_BYTES} bytes")
+        if not inflater.eof:
+            raise StatusListError("encodedList is not complete GZIP data")
         if len(raw) * 8 < min_length:
             raise StatusListError(f"the list holds {len(raw) * 8} bits, fewer than the minimum {min_length}")
         return cls(len(raw) * 8, raw)

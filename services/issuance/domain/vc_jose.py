@@ -35,6 +35,7 @@ ACCEPTED_ALGORITHMS = ("Ed25519", "EdDSA")
 # Open Badges 3.0's JOSE header example carries typ "JWT"; VC-JOSE-COSE names "vc+jwt". Both are read.
 TYP = "JWT"
 ACCEPTED_TYPS = (None, "JWT", "vc+jwt")
+MAX_TOKEN_LENGTH = 512 * 1024  # a verifier's input comes from anyone; real credentials are a few KiB
 
 
 class JwsError(ValueError):
@@ -146,6 +147,10 @@ def verify_jws(token: str, keys: Mapping[str, PublicKey]) -> JwsVerification:
     key): header, key, signature, and that the JWT claims agree with the credential."""
     checks: list[Check] = []
     token = token.strip()
+    if len(token) > MAX_TOKEN_LENGTH:
+        return JwsVerification(Verification((failed(CheckName.FORMAT, f"a token longer than {MAX_TOKEN_LENGTH} "
+                                                                      f"characters is no credential of ours"),)),
+                               None, None)
     if not _canonical_segments(token):
         # A base64url decoder ignores the unused low bits of a segment's last character, so two
         # tokens can decode alike; accepting only the canonical one makes every changed byte count.
@@ -155,7 +160,7 @@ def verify_jws(token: str, keys: Mapping[str, PublicKey]) -> JwsVerification:
         extracted = jws.extract_compact(token.encode("ascii"))
         header = dict(extracted.headers())
         payload = json.loads(extracted.payload)
-    except (JoseError, ValueError, UnicodeError) as exc:
+    except (JoseError, ValueError, UnicodeError, RecursionError) as exc:
         return JwsVerification(Verification((failed(CheckName.FORMAT, f"not a compact JWS with a JSON payload: "
                                                                        f"{exc}"),)), None, None)
     if not isinstance(payload, dict):

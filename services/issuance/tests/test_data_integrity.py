@@ -176,6 +176,19 @@ def test_removing_or_adding_a_member_fails_verification() -> None:
     assert not verify_proof(outcome_dropped, keys).verified
 
 
+def test_skipping_the_term_check_signs_the_same_and_the_verifier_still_guards() -> None:
+    key = signing_key()
+    vm = f"{DID}#{key.kid}"
+    fast = add_proof(credential(), key, vm, created=ISSUED_AT, check_terms=False)
+    assert fast == signed_credential(key)
+    # What the check is for: an undefined member would go unsigned; safe mode refuses it.
+    sloppy = credential()
+    sloppy["credentialSubject"]["achievement"]["secretNote"] = "not in any context"
+    unsafe = add_proof(sloppy, key, vm, created=ISSUED_AT, check_terms=False)
+    result = verify_proof(unsafe, {vm: key.public})
+    assert result.failures[0].name is CheckName.SAFE_MODE and "secretNote" in result.failures[0].reason
+
+
 def test_a_key_the_issuer_does_not_publish_is_refused() -> None:
     signed = signed_credential(signing_key())
     result = verify_proof(signed, {f"{DID}#other": signing_key("other", 2).public})

@@ -12,6 +12,7 @@ import pytest
 
 from services.issuance.domain.data_integrity import verify_proof
 from services.issuance.domain.status_list import (
+    MAX_BYTES,
     MIN_LENGTH,
     Bitstring,
     IndexAllocator,
@@ -68,6 +69,13 @@ def test_the_specifications_example_decodes_to_an_empty_list() -> None:
     assert bits.length == MIN_LENGTH and bits.set_indexes() == []
 
 
+def test_a_list_that_inflates_beyond_reason_is_refused() -> None:
+    bomb = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(MAX_BYTES + 8), mtime=0)).decode().rstrip("=")
+    assert len(bomb) < 40_000
+    with pytest.raises(StatusListError, match="inflates to more than"):
+        Bitstring.decode(bomb)
+
+
 def test_multi_bit_statuses() -> None:
     bits = Bitstring()
     bits.set_value(3, 0b10, size=2)
@@ -83,6 +91,8 @@ def test_lists_below_the_minimum_or_malformed_are_refused() -> None:
         Bitstring.decode("z" + SPEC_EXAMPLE[1:])
     with pytest.raises(StatusListError, match="GZIP"):
         Bitstring.decode("u" + base64.urlsafe_b64encode(b"not gzip").decode().rstrip("="))
+    with pytest.raises(StatusListError, match="GZIP"):
+        Bitstring.decode(Bitstring().encode()[:40])
     with pytest.raises(StatusListError, match="outside"):
         Bitstring().get(MIN_LENGTH)
     with pytest.raises(StatusListError):

@@ -118,3 +118,30 @@ def test_a_tampered_credential_stops_at_the_signature() -> None:
 def test_neither_json_nor_jws_is_a_format_failure() -> None:
     result = verify_credential(42, published_keys(), now=NOW)  # type: ignore[arg-type]
     assert result.verification.failures[0].name is CheckName.FORMAT
+
+
+def test_hostile_input_fails_checks_instead_of_crashing() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]
+    wide = signed_credential()
+    wide["credentialSubject"]["padding"] = ["x" * 1000] * 300
+    malformed = [
+        {**signed_credential(), "@context": 5},
+        {**signed_credential(), "@context": None},
+        {**signed_credential(), "type": 5},
+        {**signed_credential(), "id": True},
+        {**signed_credential(), "credentialSubject": deep},
+        wide,
+    ]
+    for presented in malformed:
+        result = verify_credential(presented, published_keys(), now=NOW, status_lists=lists())
+        assert not result.verified
+    assert "nested deeper" in verify_credential(
+        {**signed_credential(), "credentialSubject": deep}, published_keys(), now=NOW).verification.failures[0].reason
+    assert "larger than" in verify_credential(wide, published_keys(), now=NOW).verification.failures[0].reason
+    key = signing_key()
+    huge = sign_jws({**credential(), "padding": "x" * 600_000}, key, f"{DID}#{key.kid}")
+    assert verify_credential(huge, published_keys(), now=NOW).verification.failures[0].name is CheckName.FORMAT
