@@ -236,8 +236,9 @@ def _co_awarding_body(body: CoAwardingBody, node_id: str) -> JsonObject:
 
 
 def ects_value(ects: Decimal) -> int | float:
-    """A whole number of credits as a JSON integer: ``3.0`` and ``3`` give different RDF literals
-    in different JSON-LD processors (pyld reads a float, jsonld.js an integer), ``3`` gives one."""
+    """A whole number of credits as a JSON integer (``3``, not ``3.0``), as JavaScript and most JSON
+    writers would print it; pyld and jsonld.js canonicalize both to ``"3"^^xsd:float`` anyway,
+    and JCS to ``3``, so the choice only keeps the JSON the same wherever it is re-serialized."""
     return int(ects) if ects == ects.to_integral_value() else float(ects)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from services.catalog.tests.factories import content
 from services.issuance.domain.credential import CredentialBuildError, ects_value
+from services.issuance.domain.jsonld import canonicalize
 from services.issuance.domain.learner import Learner, LearnerIdentityError, identity_matches
 from services.issuance.tests.factories import (
     DID,
@@ -190,11 +191,16 @@ def test_english_text_where_the_catalogue_has_it() -> None:
     assert a["resultDescription"][0]["name"] == "Grade"
 
 
-def test_whole_ects_are_json_integers_so_every_json_ld_processor_reads_the_same_number() -> None:
+def test_whole_ects_are_json_integers_and_sign_as_the_same_literal_either_way() -> None:
     assert ects_value(Decimal("3.0")) == 3 and isinstance(ects_value(Decimal("3.0")), int)
     assert ects_value(Decimal("1.5")) == 1.5
     whole = catalogue(content=content(workload={"ects": "3"}))
-    assert json.dumps(achievement(credential(catalogue=whole, grade=None))["creditsAvailable"]) == "3"
+    doc = credential(catalogue=whole, grade=None)
+    assert json.dumps(achievement(doc)["creditsAvailable"]) == "3"
+    as_float = credential(catalogue=whole, grade=None)
+    achievement(as_float)["creditsAvailable"] = 3.0
+    assert canonicalize(doc) == canonicalize(as_float)
+    assert '"3"^^<https://www.w3.org/2001/XMLSchema#float>' in canonicalize(doc)
 
 
 def test_hours_only_workload_has_no_credits() -> None:
