@@ -10,7 +10,9 @@ publishes (the JWKS, the DID document's public keys, the MIMIS JSON-LD context).
   contexts (captured from the publishers' servers) and only MIMIS's context added.
 No other Python eddsa-rdfc-2022 implementation was found usable: didkit 0.3.3 and
 openedx-didkit 0.3.5 (Rust ssi) know only the pre-standard "eddsa-2022" name; openvc-core is by
-openbadgeslib's author and shares its approach.
+openbadgeslib's author and shares its approach. openbadgeslib canonicalizes with pyld, as MIMIS
+does; ``test_js_crosscheck.py`` (opt-in) adds Digital Bazaar's JavaScript verifier, whose
+canonicalizer (rdf-canonize) shares no code with pyld.
 """
 
 from __future__ import annotations
