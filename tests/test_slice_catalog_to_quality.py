@@ -1,65 +1,25 @@
-"""The thin vertical slice: a draft accepted over HTTP by the catalog reaches the quality
-service's own database through the outbox, the real broker and the consumer loop."""
+"""The thin vertical slice: a submission accepted over HTTP by the catalog reaches the quality
+service through the outbox, the real broker and the consumer loop, and opens a review there;
+the trace started by the HTTP request continues in the quality service's consumer."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx
-from fastapi import FastAPI
+from typing import Any
 
 from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.localstack import LocalStack
-from mimis_platform.testing import jwks_setting
 from services.catalog.bootstrap import bootstrap as catalog_app
-from services.catalog.settings import CatalogSettings
 from services.catalog.tests.factories import content_payload, provider_payload
 from services.quality.bootstrap import bootstrap as quality_app
-from services.quality.settings import QualitySettings
+from tests.running_services import eventually, running, settings_for
 
 
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan (relay and consumer running) and an HTTP client bound to it."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
-
-
-def settings_for(
-    stack: LocalStack, unique_name: str, issuer: DevelopmentIssuer
-) -> tuple[CatalogSettings, QualitySettings]:
-    common = {
-        "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
-        "mongo_url": stack.mongo_url,
-        "relay_idle_seconds": 0.05,
-        "auth_jwks": jwks_setting(issuer),
-        "auth_issuer": issuer.issuer,
-    }
-    return (
-        CatalogSettings(mongo_database=f"catalog_{unique_name}", consumer_group=f"catalog-{unique_name}", **common),
-        QualitySettings(mongo_database=f"quality_{unique_name}", consumer_group=f"quality-{unique_name}", **common),
-    )
-
-
-async def eventually(probe, timeout: float = 45.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result is not None or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.1)
-
-
-async def test_a_draft_reaches_the_quality_service(
+async def test_a_submission_opens_a_review_in_the_quality_service(
     stack: LocalStack, mongo_client, unique_name: str, dev_issuer: DevelopmentIssuer
 ) -> None:
     catalog_settings, quality_settings = settings_for(stack, unique_name, dev_issuer)
     anna = {"authorization": f"Bearer {dev_issuer.token('anna', ['provider-member'])}"}
+    admin = {"authorization": f"Bearer {dev_issuer.token('kerstin', ['quality-admin'])}"}
     try:
         async with running(catalog_app(catalog_settings)) as catalog, running(quality_app(quality_settings)) as quality:
             answer = await catalog.post("/providers", json={"id": "hkr", **provider_payload()}, headers=anna)
@@ -68,29 +28,37 @@ async def test_a_draft_reaches_the_quality_service(
                 "/micro-credentials", json={"provider_id": "hkr", "content": content_payload()}, headers=anna
             )
             assert answer.status_code == 201, answer.text
-            created = answer.json()
-            assert created["status"] == "draft" and created["version"] == 1
+            mc_id = answer.json()["micro_credential_id"]
+            answer = await catalog.post(f"/micro-credentials/{mc_id}/versions/1/submit", headers=anna)
+            assert answer.status_code == 200 and answer.json()["status"] == "submitted"
 
-            async def known():  # type: ignore[no-untyped-def]
-                reply = await quality.get(f"/catalog-entries/{created['micro_credential_id']}")
-                return reply.json() if reply.status_code == 200 else None
+            async def opened() -> dict[str, Any] | None:
+                reply = await quality.get("/reviews", params={"micro_credential_id": mc_id}, headers=admin)
+                items = reply.json()["items"]
+                return dict(items[0]) if items else None
 
-            versions = await eventually(known)
-            assert versions is not None, "the quality service never heard of the draft"
-            assert versions == [
-                {
-                    "micro_credential_id": created["micro_credential_id"],
-                    "version": 1,
-                    "provider_id": "hkr",
-                    "title_sv": "Basala hygienrutiner i vård och omsorg",
-                    "title_en": "Basic hygiene routines in care",
-                    "drafted_at": versions[0]["drafted_at"],
-                }
-            ]
+            review = await eventually(opened)
+            assert review is not None, "the quality service never opened a review"
+            assert (review["provider_id"], review["provider_name"], review["version"]) == (
+                "hkr", "Högskolan Kristianstad", 1)
+            assert review["title"] == {"sv": "Basala hygienrutiner i vård och omsorg",
+                                       "en": "Basic hygiene routines in care"}
+
+            async def in_review() -> bool | None:
+                reply = await catalog.get(f"/micro-credentials/{mc_id}/versions/1", headers=anna)
+                return True if reply.json()["status"] == "in-review" else None
+
+            assert await eventually(in_review), "the catalog never heard that the review was opened"
             # The catalog's outbox marked every event as acknowledged by the broker.
             outbox = mongo_client[catalog_settings.mongo_database]["outbox"]
-            assert await outbox.count_documents({}) == 2  # provider registered, credential drafted
-            assert await outbox.count_documents({"published_at": None}) == 0
+            assert [d["type"] async for d in outbox.find().sort("seq", 1)] == [
+                "catalog.provider.registered.v1", "catalog.credential.drafted.v1", "catalog.credential.submitted.v1",
+                "catalog.credential.status-changed.v1"]
+
+            async def all_relayed() -> bool | None:
+                return True if await outbox.count_documents({"published_at": None}) == 0 else None
+
+            assert await eventually(all_relayed)
     finally:
         await mongo_client.drop_database(catalog_settings.mongo_database)
         await mongo_client.drop_database(quality_settings.mongo_database)
@@ -103,31 +71,33 @@ async def test_a_trace_started_at_an_http_request_continues_in_the_consumer(
 
     catalog_settings, quality_settings = settings_for(stack, unique_name, dev_issuer)
     anna = {"authorization": f"Bearer {dev_issuer.token('anna', ['provider-member'])}"}
+    admin = {"authorization": f"Bearer {dev_issuer.token('kerstin', ['quality-admin'])}"}
     try:
         async with running(catalog_app(catalog_settings)) as catalog, running(quality_app(quality_settings)) as quality:
             assert (
                 await catalog.post("/providers", json={"id": "hkr", **provider_payload()}, headers=anna)
             ).status_code == 201
-            span_exporter.clear()
             answer = await catalog.post(
                 "/micro-credentials", json={"provider_id": "hkr", "content": content_payload()}, headers=anna
             )
             mc_id = answer.json()["micro_credential_id"]
+            span_exporter.clear()
+            submitted = await catalog.post(f"/micro-credentials/{mc_id}/versions/1/submit", headers=anna)
+            assert submitted.status_code == 200
 
-            async def known():  # type: ignore[no-untyped-def]
-                reply = await quality.get(f"/catalog-entries/{mc_id}")
-                return True if reply.status_code == 200 else None
+            async def opened() -> bool | None:
+                reply = await quality.get("/reviews", params={"micro_credential_id": mc_id}, headers=admin)
+                return True if reply.json()["items"] else None
 
-            assert await eventually(known)
+            assert await eventually(opened)
 
             def consumed():  # type: ignore[no-untyped-def]
                 return [
                     s
                     for s in span_exporter.get_finished_spans()
-                    if s.name == "consume catalog.credential.drafted.v1"
+                    if s.name == "consume catalog.credential.submitted.v1"
                     and s.attributes.get("cloudevents.event_type")
                     and s.kind is SpanKind.CONSUMER
-                    and mc_id in str(s.attributes.get("messaging.kafka.message.key", mc_id))
                 ]
 
             async def consumer_span():  # type: ignore[no-untyped-def]
@@ -138,9 +108,9 @@ async def test_a_trace_started_at_an_http_request_continues_in_the_consumer(
             request = [
                 s
                 for s in span_exporter.get_finished_spans()
-                if s.kind is SpanKind.SERVER and s.name == "POST /micro-credentials"
+                if s.kind is SpanKind.SERVER and s.name.startswith("POST /micro-credentials/") and "submit" in s.name
             ]
-            assert len(request) == 1
+            assert len(request) == 1, [s.name for s in span_exporter.get_finished_spans()]
             trace_id = request[0].context.trace_id
             consumer = [s for s in spans if s.context.trace_id == trace_id]
             assert consumer, "the consumer's span is not in the request's trace"
