@@ -1,10 +1,13 @@
 """Loads the demo data (``demo_data.py``) into a running catalog, through its public API, as the
 demo providers' members would. Used by ``make run``.
 
-Until the quality service decides reviews itself (the quality issue), the demo entries are
-approved by sending the quality board's events (``quality.review.opened.v1`` and
-``quality.review.decided.v1``) over Kafka, exactly as the quality service will: the catalog
-moves them to published through its ordinary consumer, never by hand.
+The demo entries are approved by the quality service, through its API, as the board would do
+it (:mod:`services.quality.demo`: demo reviewers are registered, assigned, fill in their
+checklists and approve); its decisions reach the catalog as ``quality.review.decided.v1`` events
+and the catalog publishes through its ordinary consumer, never by hand.
+
+``review_events`` and ``send_events`` stand in for the quality service where the catalog is
+tested on its own (its tests send the board's events directly).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.envelope import Event, to_kafka
 from mimis_platform.kafka import new_producer
 from services.catalog.demo_data import DEMO_MICRO_CREDENTIALS, DEMO_PATHWAYS, DEMO_PROVIDERS
+from services.quality.demo import approve_through_quality
 
 REVIEWING_BODY = "Kvalitetsrådet för mikromeriter i Skåne"
 
@@ -52,7 +56,7 @@ async def send_events(bootstrap_servers: str, events: list[Event], topic: str = 
         await producer.stop()
 
 
-async def load_demo(catalog_url: str, issuer: DevelopmentIssuer, kafka_bootstrap_servers: str,
+async def load_demo(catalog_url: str, issuer: DevelopmentIssuer, quality_url: str,
                     say: Callable[[str], None] = print, timeout: float = 120.0) -> bool:
     """Load the demo; returns False (and changes nothing) when it is already there."""
 
@@ -73,7 +77,6 @@ async def load_demo(catalog_url: str, issuer: DevelopmentIssuer, kafka_bootstrap
                 (await http.post(f"/providers/{provider['id']}/members", json={"subject": colleague},
                                  headers=auth(member))).raise_for_status()
         ids: dict[str, str] = {}
-        reviews: list[Event] = []
         for entry in DEMO_MICRO_CREDENTIALS:
             member = first_member[entry["provider_id"]]
             answer = await http.post("/micro-credentials", json={"provider_id": entry["provider_id"],
@@ -82,8 +85,7 @@ async def load_demo(catalog_url: str, issuer: DevelopmentIssuer, kafka_bootstrap
             mc_id = answer.json()["micro_credential_id"]
             ids[entry["key"]] = mc_id
             (await http.post(f"/micro-credentials/{mc_id}/versions/1/submit", headers=auth(member))).raise_for_status()
-            reviews += review_events(mc_id, 1, entry["provider_id"], "approve")
-        await send_events(kafka_bootstrap_servers, reviews)
+        await approve_through_quality(quality_url, issuer, ids.values(), say=say, timeout=timeout)
         deadline = time.monotonic() + timeout
         pending = set(ids.values())
         while pending and time.monotonic() < deadline:
@@ -112,11 +114,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Load the catalog's demo data into a running system.")
     parser.add_argument("--stack-dir", type=Path, required=True, help="The local stack's folder (its dev issuer key).")
-    parser.add_argument("--kafka", required=True, help="Kafka bootstrap servers.")
     parser.add_argument("--catalog-url", required=True)
-    args, _ = parser.parse_known_args()  # other services' URLs are for other loaders
+    parser.add_argument("--quality-url", required=True, help="The quality service, which approves the entries.")
+    args, _ = parser.parse_known_args()  # the broker and other services' URLs are for other loaders
     issuer = DevelopmentIssuer.load_or_create(args.stack_dir / "dev-issuer-key.json")
-    asyncio.run(load_demo(args.catalog_url, issuer, args.kafka))
+    asyncio.run(load_demo(args.catalog_url, issuer, args.quality_url))
 
 
 if __name__ == "__main__":
