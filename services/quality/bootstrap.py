@@ -32,11 +32,16 @@ def _http_errors_in_the_shared_shape(app: FastAPI) -> None:
     # any write to the audit trail) would otherwise come as {"detail": ...}; clients expect the
     # one error shape of every MIMIS API.
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
         message = exc.detail if isinstance(exc.detail, str) else phrase
         if exc.status_code == 405:
-            message = "this method is not allowed here (the audit trail, for one, can only be read)"
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = (
+                "the audit trail is append-only: it can only be read"
+                if request.url.path.endswith("/audit")
+                else f"{request.method} is not allowed here; this path allows {allowed}"
+            )
         body = ErrorBody(error=phrase.lower().replace(" ", "_"), message=message)
         return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=exc.headers)
 

@@ -3,6 +3,8 @@ API, on the real database; decisions leave through the outbox."""
 
 from __future__ import annotations
 
+import asyncio
+
 from services.quality.tests.conftest import QualityUnderTest
 
 
@@ -141,3 +143,20 @@ async def test_withdrawing_a_reviewer(quality: QualityUnderTest) -> None:
                                      headers=quality.reviewer("eva.lind"))
     assert denied.status_code == 403
     assert (await quality.assign("rv-missing", "eva.lind")).status_code == 404
+
+
+async def test_two_verdicts_at_once_decide_exactly_once(quality: QualityUnderTest) -> None:
+    for subject, org in (("eva.lind", "region-skane"), ("omar.haddad", "lunds-universitet")):
+        await quality.register(subject, org)
+    review = await quality.open_review(eqf=6)
+    for subject in ("eva.lind", "omar.haddad"):
+        await quality.assign(review["id"], subject)
+        assert (await quality.checklist(review["id"], subject)).status_code == 200
+
+    answers = await asyncio.gather(quality.verdict(review["id"], "eva.lind", "approve"),
+                                   quality.verdict(review["id"], "omar.haddad", "approve"))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert sorted(a.json()["approvals"] for a in answers) == [1, 2]  # one saw the other's verdict
+    final = (await quality.http.get(f"/reviews/{review['id']}", headers=quality.admin)).json()
+    assert final["status"] == "decided" and final["approvals"] == 2 and len(final["verdicts"]) == 2
+    assert len(await decided_events(quality, review["id"])) == 1
