@@ -40,6 +40,9 @@ class Role(StrEnum):
     LEARNER = "learner"
     OPS = "ops"
     REGION_ADMIN = "region-admin"
+    # A MIMIS service calling another (client-credentials token from the identity provider; the
+    # development issuer in `make run` and the tests). Never given to a person.
+    SERVICE = "service"
 
 
 class Unauthenticated(ApiError):

@@ -113,5 +113,15 @@ TOPICS = TopicRegistry(
             partitions=6,
             retention_ms=365 * DAY_MS,
         ),
+        TopicSpec(
+            name="issuance.credentials",
+            description="Credentials issued and revoked. No personal data: learners appear only as learner_ref.",
+            key="credential_id",
+            event_types=("issuance.credential.issued.v1", "issuance.credential.revoked.v1"),
+            producers=("issuance",),
+            consumers=("notifications",),
+            partitions=6,
+            retention_ms=365 * DAY_MS,
+        ),
     )
 )
