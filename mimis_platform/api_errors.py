@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+# A service's own wording for a 405 on some of its paths (e.g. "the audit trail is append-only");
+# returns None to keep the general message.
+MethodNotAllowedMessage = Callable[[Request], str | None]
 
 
 class FieldError(BaseModel):
@@ -57,7 +64,21 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "")
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, method_not_allowed: MethodNotAllowedMessage | None = None) -> None:
+    # Routing answers (404 for an unknown path, 405 for a method a path does not allow) would
+    # otherwise come as {"detail": ...}; clients expect the one error shape of every MIMIS API.
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase
+        message = exc.detail if isinstance(exc.detail, str) else phrase
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = (method_not_allowed(request) if method_not_allowed else None) or (
+                f"{request.method} is not allowed here; this path allows {allowed}"
+            )
+        body = ErrorBody(error=phrase.lower().replace(" ", "_"), message=message)
+        return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

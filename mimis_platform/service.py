@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from mimis_platform.api_errors import install_error_handlers
+from mimis_platform.api_errors import MethodNotAllowedMessage, install_error_handlers
 from mimis_platform.auth import TokenVerifier
 from mimis_platform.consumer import EventConsumer, Handler
 from mimis_platform.contracts import CONTRACTS, ContractRegistry
@@ -105,7 +105,13 @@ class ServiceRuntime:
 
 
 def create_service_app(
-    runtime: ServiceRuntime, routers: Sequence[APIRouter], *, title: str, description: str, version: str = "1.0.0"
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    method_not_allowed: MethodNotAllowedMessage | None = None,
 ) -> FastAPI:
     """A FastAPI app whose lifespan starts and stops the runtime, with health and error handling."""
     s = runtime.settings
@@ -130,7 +136,7 @@ def create_service_app(
     app.include_router(health_router({"mongodb": mongo_check(runtime.client), "kafka": broker_check}))
     for router in routers:
         app.include_router(router)
-    install_error_handlers(app)
+    install_error_handlers(app, method_not_allowed)
     instrument_app(app)
     return app
 
