@@ -123,5 +123,20 @@ TOPICS = TopicRegistry(
             partitions=6,
             retention_ms=365 * DAY_MS,
         ),
+        TopicSpec(
+            name="provider.assessments",
+            description="Assessment results from providers' own systems, which issuance turns into signed credentials. "
+            "Carries personal data (the learner's name, e-mail address, optionally date of birth and personal identity "
+            "number), so it is kept only long enough to ride out an outage of issuance: 7 days, its dead letters 14 "
+            "days for the provider to correct and resend. Each record is signed by its provider (Standard Webhooks "
+            "headers); issuance dead-letters any it cannot verify.",
+            key="provider_event_id",
+            event_types=("provider.assessment.recorded.v1",),
+            producers=("provider-systems",),
+            consumers=("issuance",),
+            partitions=6,
+            retention_ms=7 * DAY_MS,
+            dlq_retention_ms=14 * DAY_MS,
+        ),
     )
 )
