@@ -1,18 +1,117 @@
-"""Composition root of the notifications service (a running skeleton: health, telemetry, logs)."""
+"""Composition root of the notifications service: settings -> runtime -> store -> consumer routes,
+delivery worker, senders -> app. Tests pass their own clock, resolver or token source here."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+from pathlib import Path
+
+import httpx
 from fastapi import FastAPI
 
 from mimis_platform.service import ServiceRuntime, create_service_app
+from mimis_platform.service_tokens import (
+    ClientCredentialsTokenSource,
+    DevelopmentTokenSource,
+    TokenSource,
+    TokenUnavailable,
+)
+from services.notifications import events
+from services.notifications.api import ROUTERS
+from services.notifications.api.deps import Notifications
+from services.notifications.clock import Clock, SystemClock
+from services.notifications.mailer import Mailer, SmtpConfig
+from services.notifications.recipients import IssuanceRecipients
+from services.notifications.secret_box import SecretBox
 from services.notifications.settings import NotificationsSettings
+from services.notifications.storage import NotificationsStore
+from services.notifications.webhooks import Resolver, WebhookSender, system_resolver
+from services.notifications.worker import DeliveryWorker
 
 
-def bootstrap(settings: NotificationsSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(settings=settings or NotificationsSettings())
-    return create_service_app(
+class _DevelopmentKeyFileTokens:
+    """Reads the development issuer's key on first use (``make run`` writes it before starting us)."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+        self._source: DevelopmentTokenSource | None = None
+
+    async def token(self) -> str:
+        if self._source is None:
+            s = self.settings
+            self._source = DevelopmentTokenSource.from_key_file(
+                Path(s.dev_issuer_key_path), f"service:{s.service_name}", s.auth_issuer, s.auth_audience)
+        return await self._source.token()
+
+
+def token_source(settings: NotificationsSettings, http: httpx.AsyncClient) -> TokenSource:
+    if settings.token_url:
+        return ClientCredentialsTokenSource(http, settings.token_url, settings.client_id,
+                                            settings.client_secret.get_secret_value(), settings.token_scope,
+                                            settings.auth_audience)
+    if settings.environment == "production":
+        raise TokenUnavailable("production needs NOTIFICATIONS_TOKEN_URL")
+    return _DevelopmentKeyFileTokens(settings)
+
+
+def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | None = None,
+              resolver: Resolver = system_resolver, tokens: TokenSource | None = None,
+              rng: random.Random | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(settings=settings)
+    store = NotificationsStore(runtime.client, runtime.db)
+    runtime.bind_routes(events.routes(store, runtime.contracts, clock))
+
+    # Webhooks get a client of their own: no redirects, no cookies, no proxy from the environment.
+    hooks_http = httpx.AsyncClient(follow_redirects=False, trust_env=False,
+                                   timeout=httpx.Timeout(settings.webhook_timeout_seconds),
+                                   limits=httpx.Limits(max_connections=settings.delivery_concurrency * 2,
+                                                       max_keepalive_connections=settings.delivery_concurrency))
+    services_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    recipients = IssuanceRecipients(services_http, settings.issuance_url,
+                                    tokens or token_source(settings, services_http))
+    sender = WebhookSender(hooks_http, resolver=resolver, allow_private=settings.allow_private_webhook_urls,
+                           timeout_seconds=settings.webhook_timeout_seconds,
+                           max_response_bytes=settings.webhook_max_response_bytes)
+    mailer = Mailer(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_username,
+                               settings.smtp_password.get_secret_value(), settings.smtp_starttls,
+                               settings.smtp_use_tls, settings.smtp_timeout_seconds, settings.mail_from))
+    box = SecretBox(settings.secret_key.get_secret_value())
+    worker = DeliveryWorker(store, sender, box, mailer, recipients, settings.retry_policy(), clock,
+                            batch_size=settings.delivery_batch_size, concurrency=settings.delivery_concurrency,
+                            lease_seconds=settings.delivery_lease_seconds,
+                            disable_after=settings.disable_after_failures, rng=rng)
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(_: ServiceRuntime) -> None:
+        await store.ensure_indexes()
+        if settings.delivery_worker:
+            stop.clear()
+            tasks.append(asyncio.create_task(worker.run(stop, settings.delivery_idle_seconds),
+                                             name="notifications-delivery-worker"))
+
+    async def shutdown() -> None:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        tasks.clear()
+        await hooks_http.aclose()
+        await services_http.aclose()
+
+    runtime.on_startup = [start]
+    runtime.on_shutdown.append(shutdown)
+    app = create_service_app(
         runtime,
-        [],
+        ROUTERS,
         title="MIMIS notifications",
-        description="Subscriptions, webhook and e-mail deliveries (domain arrives with the notifications issue).",
+        description="Webhook subscriptions for partner organisations (Standard Webhooks signatures, retries, "
+        "a delivery log with every attempt, manual redelivery) and e-mail to learners and providers.",
     )
+    app.state.notifications = Notifications(store, settings, clock, box, resolver, runtime.contracts)
+    app.state.delivery_worker = worker
+    return app
