@@ -40,11 +40,11 @@ class Mailer:
         msg["From"] = self.config.sender
         msg["To"] = to
         msg["Subject"] = mail.subject
-        msg["Content-Language"] = language
         # Stable per delivery, so a repeat after a crash can be recognised by mail systems too.
         msg["Message-ID"] = make_msgid(idstring=message_id, domain="mikromeriter.skane.se")
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(mail.body)
+        msg["Content-Language"] = language  # after set_content, which clears the Content-* headers
         return msg
 
     async def send(self, to: str, mail: Mail, language: str, message_id: str) -> None:

@@ -144,7 +144,7 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def notifications_factory(stack: LocalStack, mongo_client, unique_name: str,  # type: ignore[no-untyped-def]
+def notifications_factory(stack: LocalStack, mongo_client: Any, unique_name: str,
                           dev_issuer: DevelopmentIssuer) -> Factory:
     @contextlib.asynccontextmanager
     async def make(resolver: Resolver = system_resolver, **overrides: Any) -> AsyncIterator[NotificationsUnderTest]:
