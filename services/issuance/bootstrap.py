@@ -1,18 +1,67 @@
-"""Composition root of the issuance service (a running skeleton: health, telemetry, logs)."""
+"""Composition root of the issuance service: settings -> runtime -> stores -> consumers -> app."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from mimis_platform.service import ServiceRuntime, create_service_app
+from services.issuance.api import ROUTERS
+from services.issuance.catalogue import CatalogueReadModel
+from services.issuance.domain.credential import IssuerProfile
+from services.issuance.domain.keys import did_web
+from services.issuance.domain.sealing import Sealer
+from services.issuance.events import AssessmentConsumer, assessment_routes
+from services.issuance.issuer import Issuer
+from services.issuance.keystore import KeyStore, ProviderSecrets
 from services.issuance.settings import IssuanceSettings
+from services.issuance.storage import CredentialStore
 
 
 def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(settings=settings or IssuanceSettings())
-    return create_service_app(
+    settings = settings or IssuanceSettings()
+    runtime = ServiceRuntime(settings=settings, publishes=True)
+    assert runtime.outbox is not None
+    sealer = Sealer(settings.key_encryption_key.get_secret_value())
+    lookup_key = settings.learner_lookup_key.get_secret_value().encode()
+    did = did_web(settings.issuer_domain)
+    keys = KeyStore(runtime.client, runtime.db, sealer, did)
+    secrets = ProviderSecrets(runtime.client, runtime.db, sealer,
+                              timedelta(hours=settings.provider_secret_overlap_hours))
+    catalogue = CatalogueReadModel(runtime.db)
+    store = CredentialStore(runtime.client, runtime.db, runtime.outbox, keys, catalogue,
+                            IssuerProfile(did, settings.issuer_name, url=settings.public_base_url),
+                            settings.public_base_url, settings.catalogue_base_url)
+    issuer = Issuer(store, catalogue, keys, lookup_key, settings.bulk_max_rows)
+    runtime.bind_routes(catalogue.routes())
+    group = settings.assessment_consumer_group or f"{settings.consumer_group or settings.service_name}-assessments"
+    consumer = AssessmentConsumer(
+        provider_secrets=secrets, service=settings.service_name, group_id=group,
+        kafka=settings.kafka_connection(), client=runtime.client, db=runtime.db,
+        contracts=runtime.contracts, routes=assessment_routes(store, catalogue, lookup_key),
+        max_attempts=settings.consumer_max_attempts, backoff_seconds=settings.consumer_backoff_seconds,
+        backoff_max_seconds=settings.consumer_backoff_max_seconds)
+
+    async def start(_: ServiceRuntime) -> None:
+        await keys.ensure_indexes()
+        await secrets.ensure_indexes()
+        await catalogue.ensure_indexes()
+        await store.ensure_indexes()
+        await keys.ensure_key()
+        await consumer.start()
+
+    runtime.on_startup = [start]
+    runtime.on_shutdown.append(consumer.stop)
+    app = create_service_app(
         runtime,
-        [],
+        ROUTERS,
         title="MIMIS issuance",
-        description="Issued credentials, signing keys and status lists (domain arrives with the issuance issue).",
+        description="Signed, verifiable, revocable credentials (Open Badges 3.0 / VC 2.0) from providers' "
+        "assessment events and the API; did:web keys with rotation, Bitstring Status Lists, verification, "
+        "learners' downloads and share links.",
     )
+    app.state.issuer = issuer
+    app.state.provider_secrets = secrets
+    app.state.assessment_consumer = consumer
+    return app

@@ -1,13 +1,40 @@
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from mimis_platform.settings import ServiceSettings
+from mimis_platform.settings import DEVELOPMENT_SECRET, ServiceSettings
 
 
 class IssuanceSettings(ServiceSettings):
-    """Environment variables prefixed ``ISSUANCE_``."""
+    """Environment variables prefixed ``ISSUANCE_`` (e.g. ``ISSUANCE_KEY_ENCRYPTION_KEY``).
+
+    The two secrets below keep their development default only in development and test; the
+    shared settings refuse them in production.
+    """
 
     model_config = SettingsConfigDict(env_prefix="ISSUANCE_", extra="ignore", frozen=True)
 
     service_name: str = "issuance"
     mongo_database: str = "issuance"
     http_port: int = 8103
+
+    # Key-encryption key: signing keys and providers' event-signing secrets are stored sealed
+    # with AES-256-GCM under a key derived from this; the database alone reveals neither.
+    key_encryption_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # HMAC key of the personal identity number look-up value (kept outside the database, so a
+    # stolen database cannot be brute-forced over the ~2^33 possible numbers).
+    learner_lookup_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    # Who signs: did:web:<issuer_domain>, its DID document served at /.well-known/did.json there.
+    issuer_domain: str = Field("issuance.mimis.skane.se", min_length=1)
+    issuer_name: str = Field("MIMIS – mikromeriter i Skåne", min_length=1)
+    # Where this service is reached from outside (status lists, share links).
+    public_base_url: str = Field("https://issuance.mimis.skane.se", pattern=r"^https?://\S+$")
+    # Base of the catalogue's public URLs named on credentials (achievement ids).
+    catalogue_base_url: str = Field("https://mimis.skane.se", pattern=r"^https?://\S+$")
+
+    share_link_days: int = Field(90, ge=1, le=3650)
+    # Providers must sign their assessment events (Standard Webhooks); after a rotation the
+    # previous secret still verifies for this long, so a provider can switch without losses.
+    provider_secret_overlap_hours: int = Field(72, ge=0, le=24 * 30)
+    assessment_consumer_group: str | None = None
+    bulk_max_rows: int = Field(1000, ge=1, le=10_000)

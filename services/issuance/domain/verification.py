@@ -24,6 +24,10 @@ class CheckName(StrEnum):
     VALIDITY_PERIOD = "validity-period"
     STATUS = "status"  # revocation / suspension in the Bitstring Status List
     STATUS_LIST = "status-list"  # the status list credential itself verifies
+    # Added by the service (they need its data): the issuer is one this service trusts, and the
+    # catalogue version the achievement names exists in the catalogue.
+    ISSUER_TRUSTED = "issuer-trusted"
+    CATALOGUE_VERSION = "catalogue-version"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,142 @@
+"""The issuance API's request and answer models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from mimis_platform.mongo import Document
+from services.issuance.keystore import utc
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LearnerIn(Strict):
+    name: str = Field(min_length=1, max_length=300)
+    email: EmailStr
+    date_of_birth: date | None = None
+    personal_identity_number: str | None = Field(
+        None, pattern=r"^([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}$",
+        description="Optional; used only for a keyed look-up value, never stored or shown.")
+    language: Literal["sv", "en"] = "sv"
+
+
+class CredentialCreate(Strict):
+    micro_credential_id: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    learner: LearnerIn
+    grade: str | None = Field(None, min_length=1, max_length=20)
+    assessed_on: date | None = None
+    evidence_url: str | None = Field(None, pattern=r"^https://\S+$", max_length=2000)
+
+
+class CredentialSummary(BaseModel):
+    credential_id: str
+    provider_id: str
+    micro_credential_id: str
+    version: int
+    learner_ref: str
+    issued_at: datetime
+    status: Literal["active", "revoked"]
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    source_event_id: str | None = None
+    erased: bool = False
+
+    @classmethod
+    def of(cls, doc: Document) -> CredentialSummary:
+        return cls(credential_id=doc["_id"], provider_id=doc["provider_id"],
+                   micro_credential_id=doc["micro_credential_id"], version=doc["version"],
+                   learner_ref=doc["learner_ref"], issued_at=utc(doc["issued_at"]) or doc["issued_at"],
+                   status=doc["status"], revoked_at=utc(doc.get("revoked_at")),
+                   revocation_reason=doc.get("revocation_reason"), source_event_id=doc.get("source_event_id"),
+                   erased=bool(doc.get("erased")))
+
+
+class CredentialPage(BaseModel):
+    items: list[CredentialSummary]
+    next_cursor: str | None
+
+
+class CredentialFull(CredentialSummary):
+    jws: str | None = Field(None, description="The credential as a VC-JOSE compact JWS (Ed25519).")
+    credential: dict[str, Any] | None = Field(
+        None, description="The credential as JSON with a Data Integrity proof (eddsa-rdfc-2022).")
+
+
+class Revocation(Strict):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class RowResult(BaseModel):
+    row: int
+    ok: bool
+    errors: list[str]
+    credential_id: str | None
+
+
+class BulkResult(BaseModel):
+    issued: int
+    failed: int
+    dry_run: bool
+    rows: list[RowResult]
+
+
+class ShareCreate(Strict):
+    expires_in_days: int = Field(30, ge=1, le=365)
+
+
+class SharePublic(BaseModel):
+    token: str
+    url: str
+    credential_id: str
+    created_at: datetime
+    expires_at: datetime
+    withdrawn_at: datetime | None
+
+
+class SecretIssued(BaseModel):
+    secret_id: str
+    secret: str = Field(description="Shown once: store it in the provider system's secret store.")
+    created_at: datetime
+    previous_valid_until: datetime | None
+
+
+class VerifyRequest(Strict):
+    credential: str | dict[str, Any] = Field(
+        description="A credential as a compact JWS (string) or as JSON with a Data Integrity proof.")
+
+
+class CheckOut(BaseModel):
+    check: str
+    ok: bool
+    reason: str
+
+
+class VerifyResult(BaseModel):
+    verified: bool
+    verdict: Literal["valid", "invalid"]
+    credential_id: str | None
+    checks: list[CheckOut]
+    reasons: list[str] = Field(description="Why not, one line per failed check (empty when valid).")
+
+
+class Recipient(BaseModel):
+    learner_ref: str
+    email: str
+    name: str
+    language: Literal["sv", "en"]
+    share_url: str
+
+
+class KeyPublic(BaseModel):
+    kid: str
+    verification_method: str
+    state: str
+    public_key_multibase: str
+    created_at: datetime
+    retired_at: datetime | None

@@ -1,0 +1,74 @@
+"""Anyone: the issuer's DID document and JWKS, status lists, shared credentials, verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from mimis_platform.api_errors import ERROR_RESPONSES, NotFound
+from services.issuance.api.deps import Gone, IssuerDep
+from services.issuance.api.models import CheckOut, VerifyRequest, VerifyResult
+from services.issuance.issuer import now_utc
+from services.issuance.keystore import utc
+
+router = APIRouter(tags=["public"], responses=ERROR_RESPONSES)
+
+
+@router.get("/.well-known/did.json", response_class=JSONResponse)
+async def did_document(issuer: IssuerDep) -> JSONResponse:
+    """The ``did:web`` DID document: every published key (active and retired) as a Multikey."""
+    ring = await issuer.keys.ring()
+    return JSONResponse(ring.did_document(), media_type="application/did+json",
+                        headers={"cache-control": "public, max-age=300"})
+
+
+@router.get("/.well-known/jwks.json", response_class=JSONResponse)
+async def jwks(issuer: IssuerDep) -> JSONResponse:
+    """The same keys as a JWK Set; each ``kid`` is the verification method a JWS header names."""
+    ring = await issuer.keys.ring()
+    return JSONResponse(ring.jwks(), media_type="application/jwk-set+json",
+                        headers={"cache-control": "public, max-age=300"})
+
+
+@router.get("/v1/status-lists/{number}", response_class=JSONResponse)
+async def status_list(number: int, issuer: IssuerDep) -> JSONResponse:
+    """The signed BitstringStatusListCredential (revocation) with this number."""
+    signed = await issuer.status_list(number)
+    if signed is None:
+        raise NotFound(f"no status list {number}")
+    return JSONResponse(signed, media_type="application/vc+ld+json", headers={"cache-control": "public, max-age=60"})
+
+
+@router.get("/v1/shared/{token}")
+async def shared(token: str, issuer: IssuerDep) -> dict[str, Any]:
+    """A credential its learner shared: the JSON (with Data Integrity proof), the JWS and its status."""
+    share = await issuer.store.share(token)
+    if share is None:
+        raise NotFound("no such share link")
+    if share.get("withdrawn_at") is not None:
+        raise Gone("the learner withdrew this share link")
+    expires = utc(share["expires_at"])
+    if expires is not None and expires <= now_utc():
+        raise Gone("this share link has expired")
+    doc = await issuer.store.get(share["credential_id"])
+    if doc is None or doc.get("erased"):
+        raise Gone("this credential is no longer shared")
+    return {"credential_id": doc["_id"], "status": doc["status"], "expires_at": expires,
+            "credential": await issuer.with_proof(doc), "jws": doc["jws"]}
+
+
+@router.post("/v1/verify", response_model=VerifyResult)
+async def verify(body: VerifyRequest, issuer: IssuerDep) -> VerifyResult:
+    """Check a credential as presented (a compact JWS, or JSON with a Data Integrity proof): the
+    signature, that the key is the issuer's and the issuer one MIMIS trusts, the validity period,
+    its status (revoked, with the provider's reason), and that its catalogue version exists."""
+    result, _ = await issuer.verify(body.credential)
+    checks = [CheckOut(**c.as_dict()) for c in result.verification.checks]
+    credential = result.credential
+    return VerifyResult(
+        verified=result.verified, verdict="valid" if result.verified else "invalid",
+        credential_id=credential.get("id") if isinstance(credential, dict) and isinstance(credential.get("id"), str)
+        else None,
+        checks=checks, reasons=[f"{c.check}: {c.reason}" for c in checks if not c.ok])

@@ -1,0 +1,322 @@
+"""Issuance's own database: learners, credentials, status lists and share links.
+
+* ``learners`` (``_id`` = ``learner_ref``, a random pseudonym): the one place that holds a
+  learner's personal data (name, e-mail, date of birth, the keyed look-up value of a personal
+  identity number). Erasure empties it and marks it ``erased_at``.
+* ``credentials`` (``_id`` = credential id): the signed credential (JWS, and the JSON document
+  that a Data Integrity proof is added to on first download), what it was issued for, its
+  status list index and its revocation. ``source_key`` is unique: one credential per provider
+  event id, however often the event comes. Erasure removes the documents (they name the
+  learner) and keeps the facts: id, catalogue version, provider, status index, revocation.
+* ``status_lists``: one document per list (its number and a revision bumped by each
+  revocation, which invalidates the cached signed list).
+* ``shares``: share links (``_id`` = the link's random token) with expiry and withdrawal.
+
+A credential, its learner and its issued event (outbox) are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from mimis_platform.envelope import Event
+from mimis_platform.mongo import Document
+from mimis_platform.outbox import Outbox, in_transaction
+from services.issuance.catalogue import CatalogueReadModel
+from services.issuance.domain.assessment import IssueCommand
+from services.issuance.domain.credential import CatalogueVersion, IssuerProfile, new_credential_id
+from services.issuance.domain.issuing import IssuedCredential, issue, issued_event_data
+from services.issuance.domain.status_list import MIN_LENGTH, IndexAllocator
+from services.issuance.keystore import KeyStore, utc
+
+SOURCE = "/mimis/issuance"
+ISSUED = "issuance.credential.issued.v1"
+REVOKED = "issuance.credential.revoked.v1"
+ACTIVE, REVOKED_STATUS = "active", "revoked"
+LIST_LENGTH = MIN_LENGTH
+LIST_FILL = LIST_LENGTH // 2  # a list takes new credentials until half full (herd privacy, few collisions)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_learner_ref() -> str:
+    return f"lr-{uuid.uuid4().hex}"
+
+
+class UnknownCredential(Exception):
+    pass
+
+
+class AlreadyRevoked(Exception):
+    pass
+
+
+class IndexTaken(Exception):
+    """Two replicas chose the same status index; the caller retries with a fresh allocation."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    credential_id: str
+    learner_ref: str
+    micro_credential_id: str
+    version: int
+
+
+class StatusAllocator:
+    """Status list indexes handed out at random from the current list (kept in memory; another
+    replica's pick of the same index is caught by the unique index and retried)."""
+
+    def __init__(self) -> None:
+        self.list_number = 0
+        self.allocator: IndexAllocator | None = None
+
+    def take(self) -> tuple[int, int]:
+        assert self.allocator is not None
+        return self.list_number, self.allocator.allocate()
+
+    @property
+    def full(self) -> bool:
+        return self.allocator is None or self.allocator.length - self.allocator.free >= LIST_FILL
+
+
+class CredentialStore:
+    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], outbox: Outbox,
+                 keys: KeyStore, catalogue: CatalogueReadModel, issuer: IssuerProfile, public_base_url: str,
+                 catalogue_base_url: str) -> None:
+        self.client, self.outbox, self.keys, self.catalogue, self.issuer = client, outbox, keys, catalogue, issuer
+        self.public_base_url = public_base_url.rstrip("/")
+        self.catalogue_base_url = catalogue_base_url
+        self.learners = db["learners"]
+        self.credentials = db["credentials"]
+        self.lists = db["status_lists"]
+        self.shares = db["shares"]
+        self.status = StatusAllocator()
+
+    async def ensure_indexes(self) -> None:
+        await self.learners.create_index([("email", ASCENDING)], unique=True, sparse=True)
+        await self.learners.create_index([("pin_lookup", ASCENDING)], sparse=True)
+        c = self.credentials
+        await c.create_index([("source_key", ASCENDING)], unique=True)
+        await c.create_index([("status_list", ASCENDING), ("status_index", ASCENDING)], unique=True)
+        await c.create_index([("status_list", ASCENDING), ("status", ASCENDING)])
+        await c.create_index([("provider_id", ASCENDING), ("sort_key", DESCENDING)])
+        await c.create_index([("learner_ref", ASCENDING), ("sort_key", DESCENDING)])
+        await self.shares.create_index([("credential_id", ASCENDING)])
+
+    def status_list_url(self, number: int) -> str:
+        return f"{self.public_base_url}/v1/status-lists/{number}"
+
+    # --- status list indexes ------------------------------------------------------------------
+    async def _allocator_ready(self) -> None:
+        if not self.status.full:
+            return
+        latest = await self.lists.find_one({}, sort=[("number", DESCENDING)])
+        number = int(latest["number"]) if latest else 0
+        taken = [d["status_index"] async for d in self.credentials.find(
+            {"status_list": number}, {"status_index": 1, "_id": 0})] if number else []
+        if not number or len(taken) >= LIST_FILL:
+            number += 1
+            taken = []
+            try:
+                await self.lists.insert_one({"_id": str(number), "number": number, "purpose": "revocation",
+                                             "revision": 0, "created_at": datetime.now(UTC)})
+            except DuplicateKeyError:  # another replica opened it at the same moment
+                taken = [d["status_index"] async for d in self.credentials.find(
+                    {"status_list": number}, {"status_index": 1, "_id": 0})]
+        self.status.list_number = number
+        self.status.allocator = IndexAllocator(LIST_LENGTH, taken)
+
+    async def refresh_allocator(self) -> None:
+        self.status.allocator = None
+        await self._allocator_ready()
+
+    # --- issuing ------------------------------------------------------------------------------
+    async def _learner_ref(self, command: IssueCommand, now: datetime, session: AsyncClientSession) -> str:
+        person = command.learner
+        doc = await self.learners.find_one({"email": person.normalised_email}, session=session)
+        if doc is not None:
+            changes = {k: v for k, v in (("name", person.name.strip()), ("language", person.language))
+                       if doc.get(k) != v}
+            if person.date_of_birth and doc.get("date_of_birth") != person.date_of_birth.isoformat():
+                changes["date_of_birth"] = person.date_of_birth.isoformat()
+            if person.pin_lookup and doc.get("pin_lookup") != person.pin_lookup:
+                changes["pin_lookup"] = person.pin_lookup
+            if changes:
+                await self.learners.update_one({"_id": doc["_id"]}, {"$set": changes}, session=session)
+            return str(doc["_id"])
+        ref = new_learner_ref()
+        record: Document = {"_id": ref, "email": person.normalised_email, "name": person.name.strip(),
+                            "language": person.language, "created_at": now, "erased_at": None}
+        if person.date_of_birth:
+            record["date_of_birth"] = person.date_of_birth.isoformat()
+        if person.pin_lookup:
+            record["pin_lookup"] = person.pin_lookup
+        await self.learners.insert_one(record, session=session)
+        return ref
+
+    async def prepare(self, command: IssueCommand, catalogue: CatalogueVersion, now: datetime) -> IssuedCredential:
+        """Build and sign (pure work, no writes): the status index is taken here."""
+        await self._allocator_ready()
+        list_number, index = self.status.take()
+        key, method = await self.keys.signing_key()
+        issued = issue(command, catalogue, issuer=self.issuer, key=key, verification_method=method,
+                       status_list_url=self.status_list_url(list_number), status_index=index,
+                       credential_id=new_credential_id(), now=now, catalogue_base_url=self.catalogue_base_url)
+        return issued
+
+    async def save(self, command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
+                   now: datetime, session: AsyncClientSession) -> Issued:
+        """Learner, credential and issued event in the caller's transaction."""
+        learner_ref = await self._learner_ref(command, now, session)
+        entry = issued.credential["credentialStatus"]
+        source_key = (f"event:{command.provider_id}:{command.source_event_id}" if command.source_event_id
+                      else f"api:{issued.credential_id}")
+        doc: Document = {
+            "_id": issued.credential_id, "source_key": source_key, "source_event_id": command.source_event_id,
+            "provider_id": command.provider_id, "micro_credential_id": catalogue.micro_credential_id,
+            "version": catalogue.version, "learner_ref": learner_ref, "issued_at": now,
+            "sort_key": f"{iso(now)}|{issued.credential_id}",
+            "status_list": int(entry["statusListCredential"].rsplit("/", 1)[1]),
+            "status_index": int(entry["statusListIndex"]), "status": ACTIVE, "kid": issued.kid,
+            "jws": issued.jws, "document": issued.credential, "proof": None, "erased": False,
+        }
+        try:
+            await self.credentials.insert_one(doc, session=session)
+        except DuplicateKeyError as exc:
+            if "status_index" in str(exc):
+                raise IndexTaken(str(exc)) from exc
+            raise
+        event = Event(type=ISSUED, source=SOURCE, partition_key=issued.credential_id,
+                      subject=f"credentials/{issued.credential_id}", time=now,
+                      data=issued_event_data(issued, catalogue, learner_ref, command.source_event_id, iso(now)))
+        await self.outbox.add(event, session)
+        return Issued(issued.credential_id, learner_ref, catalogue.micro_credential_id, catalogue.version)
+
+    async def already_issued(self, command: IssueCommand, session: AsyncClientSession | None = None) -> bool:
+        if not command.source_event_id:
+            return False
+        key = f"event:{command.provider_id}:{command.source_event_id}"
+        return await self.credentials.find_one({"source_key": key}, {"_id": 1}, session=session) is not None
+
+    async def issue_many(self, prepared: Sequence[tuple[IssueCommand, CatalogueVersion, IssuedCredential]],
+                         now: datetime) -> list[Issued]:
+        """Every prepared credential in one transaction: all are issued or none."""
+        async def work(session: AsyncClientSession) -> list[Issued]:
+            return [await self.save(c, v, i, now, session) for c, v, i in prepared]
+
+        return await in_transaction(self.client, work)
+
+    # --- revocation ---------------------------------------------------------------------------
+    async def revoke(self, credential_id: str, reason: str, now: datetime) -> Document:
+        async def work(session: AsyncClientSession) -> Document:
+            doc = await self.credentials.find_one({"_id": credential_id}, session=session)
+            if doc is None:
+                raise UnknownCredential(credential_id)
+            if doc["status"] == REVOKED_STATUS:
+                raise AlreadyRevoked(credential_id)
+            await self.credentials.update_one(
+                {"_id": credential_id, "status": ACTIVE},
+                {"$set": {"status": REVOKED_STATUS, "revoked_at": now, "revocation_reason": reason}}, session=session)
+            await self.lists.update_one({"_id": str(doc["status_list"])}, {"$inc": {"revision": 1}}, session=session)
+            data = {"credential_id": credential_id, "learner_ref": doc["learner_ref"],
+                    "micro_credential_id": doc["micro_credential_id"], "version": doc["version"],
+                    "provider_id": doc["provider_id"], "reason": reason, "revoked_at": iso(now)}
+            version = await self.catalogue.versions.find_one(
+                {"micro_credential_id": doc["micro_credential_id"], "version": doc["version"]},
+                {"content.branches": 1}, session=session)
+            if version is not None:
+                data["branches"] = list(version["content"]["branches"])
+            await self.outbox.add(Event(type=REVOKED, source=SOURCE, partition_key=credential_id,
+                                        subject=f"credentials/{credential_id}", time=now, data=data), session)
+            return {**doc, "status": REVOKED_STATUS, "revoked_at": now, "revocation_reason": reason}
+
+        return await in_transaction(self.client, work)
+
+    async def revoked_indexes(self, list_number: int) -> tuple[int, list[int]] | None:
+        meta = await self.lists.find_one({"_id": str(list_number)})
+        if meta is None:
+            return None
+        indexes = [d["status_index"] async for d in self.credentials.find(
+            {"status_list": list_number, "status": REVOKED_STATUS}, {"status_index": 1, "_id": 0})]
+        return int(meta["revision"]), indexes
+
+    # --- reading ------------------------------------------------------------------------------
+    async def get(self, credential_id: str) -> Document | None:
+        return await self.credentials.find_one({"_id": credential_id})
+
+    async def page(self, query: Document, cursor: str | None, limit: int) -> list[Document]:
+        if cursor:
+            query = {**query, "sort_key": {"$lt": cursor}}
+        found = self.credentials.find(query, {"document": 0, "jws": 0, "proof": 0}).sort("sort_key", DESCENDING)
+        return [d async for d in found.limit(limit)]
+
+    async def set_proof(self, credential_id: str, proof: Document) -> None:
+        await self.credentials.update_one({"_id": credential_id, "proof": None, "erased": False},
+                                          {"$set": {"proof": proof}})
+
+    async def learner(self, learner_ref: str) -> Document | None:
+        return await self.learners.find_one({"_id": learner_ref})
+
+    async def learner_for_login(self, *, email: str | None = None, pin_lookup: str | None = None) -> Document | None:
+        if pin_lookup:
+            return await self.learners.find_one({"pin_lookup": pin_lookup, "erased_at": None})
+        if email:
+            return await self.learners.find_one({"email": email})
+        return None
+
+    # --- share links --------------------------------------------------------------------------
+    async def create_share(self, credential_id: str, learner_ref: str, expires_at: datetime, now: datetime,
+                           created_by: str) -> Document:
+        doc: Document = {"_id": secrets.token_urlsafe(24), "credential_id": credential_id, "learner_ref": learner_ref,
+                         "created_at": now, "expires_at": expires_at, "withdrawn_at": None, "created_by": created_by}
+        await self.shares.insert_one(doc)
+        return doc
+
+    async def shares_of(self, credential_id: str) -> list[Document]:
+        return [d async for d in self.shares.find({"credential_id": credential_id}).sort("created_at", ASCENDING)]
+
+    async def share(self, token: str) -> Document | None:
+        return await self.shares.find_one({"_id": token})
+
+    async def withdraw_share(self, token: str, now: datetime) -> bool:
+        result = await self.shares.update_one({"_id": token, "withdrawn_at": None}, {"$set": {"withdrawn_at": now}})
+        return result.modified_count == 1
+
+    async def reusable_share(self, credential_id: str, now: datetime, created_by: str) -> Document | None:
+        return await self.shares.find_one({"credential_id": credential_id, "created_by": created_by,
+                                           "withdrawn_at": None, "expires_at": {"$gt": now + timedelta(days=7)}})
+
+    # --- erasure (the flow is issue 11; the state and the store's part are here) ---------------
+    async def erase_learner(self, learner_ref: str, now: datetime) -> int:
+        """Remove the learner's personal data; keep the fact of issuance and each credential's
+        status, so a copy shown later still verifies (or shows its revocation) honestly."""
+        async def work(session: AsyncClientSession) -> int:
+            await self.learners.replace_one({"_id": learner_ref}, {"_id": learner_ref, "erased_at": now},
+                                            session=session)
+            result = await self.credentials.update_many(
+                {"learner_ref": learner_ref},
+                {"$set": {"erased": True, "erased_at": now}, "$unset": {"jws": "", "document": "", "proof": ""}},
+                session=session)
+            await self.shares.update_many({"learner_ref": learner_ref, "withdrawn_at": None},
+                                          {"$set": {"withdrawn_at": now}}, session=session)
+            return int(result.modified_count)
+
+        return await in_transaction(self.client, work)
+
+
+def when(doc: Document, field: str) -> datetime | None:
+    value: Any = doc.get(field)
+    return utc(value) if isinstance(value, datetime) else None
