@@ -47,7 +47,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from mimis_platform.contracts import ContractRegistry
 from mimis_platform.envelope import Event, UndecodableEvent, from_kafka
-from mimis_platform.kafka import ensure_topics, new_producer
+from mimis_platform.kafka import KafkaConnection, ensure_topics, new_producer
 from mimis_platform.tracecontext import context_from
 
 __all__ = [
@@ -113,7 +113,7 @@ class EventConsumer:
         *,
         service: str,
         group_id: str,
-        bootstrap_servers: str,
+        kafka: KafkaConnection | str,
         client: AsyncMongoClient[Any],
         db: AsyncDatabase[Any],
         contracts: ContractRegistry,
@@ -143,7 +143,7 @@ class EventConsumer:
 
         self.service = service
         self.group_id = group_id
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = KafkaConnection.of(kafka)
         self.client = client
         self.db = db
         self.contracts = contracts
@@ -163,7 +163,8 @@ class EventConsumer:
 
         # consumer_only: the dead-letter producer below is our own, see _dead_letter.
         self.broker = KafkaBroker(
-            bootstrap_servers,
+            self.kafka.bootstrap_servers,
+            security=self.kafka.security(),
             client_id=f"{service}-{group_id}",
             consumer_only=True,
             apply_types=False,  # the handler takes the raw record; decoding is ours
@@ -197,9 +198,9 @@ class EventConsumer:
         if self._started:
             return
         await self.ensure_indexes()  # without the unique index the inbox dedupes nothing
-        await ensure_topics(self.bootstrap_servers, self.contracts.topics)
+        await ensure_topics(self.kafka, self.contracts.topics)
         self._stopping.clear()
-        self._producer = new_producer(self.bootstrap_servers, client_id=f"{self.service}-{self.group_id}-dlq")
+        self._producer = new_producer(self.kafka, client_id=f"{self.service}-{self.group_id}-dlq")
         await self._producer.start()
         try:
             await self.broker.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
+from mimis_platform.kafka import KafkaConnection
 from mimis_platform.logs import get_logger
 
 Check = Callable[[], Awaitable[None]]
@@ -78,9 +80,9 @@ def mongo_check(client: AsyncMongoClient[Any]) -> Check:
     return check
 
 
-def kafka_check(bootstrap_servers: str, request_timeout_ms: int = 2000) -> KafkaMetadataCheck:
+def kafka_check(kafka: KafkaConnection | str, request_timeout_ms: int = 2000) -> KafkaMetadataCheck:
     """A Kafka metadata request over one kept connection; close it with ``aclose()`` at shutdown."""
-    return KafkaMetadataCheck(bootstrap_servers, request_timeout_ms)
+    return KafkaMetadataCheck(kafka, request_timeout_ms)
 
 
 class KafkaMetadataCheck:
@@ -89,8 +91,8 @@ class KafkaMetadataCheck:
     failure the client is dropped and the next probe bootstraps afresh, so a broker that moved or
     restarted is found again."""
 
-    def __init__(self, bootstrap_servers: str, request_timeout_ms: int = 2000) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection | str, request_timeout_ms: int = 2000) -> None:
+        self.kafka = KafkaConnection.of(kafka)
         self.request_timeout_ms = request_timeout_ms
         self._client: AIOKafkaClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -108,7 +110,7 @@ class KafkaMetadataCheck:
             try:
                 if client is None:
                     client = self._client = AIOKafkaClient(
-                        bootstrap_servers=self.bootstrap_servers,
+                        **self.kafka.client_options(),
                         request_timeout_ms=self.request_timeout_ms,
                         client_id="mimis-readiness",
                     )
@@ -117,8 +119,8 @@ class KafkaMetadataCheck:
                     except KafkaConnectionError as exc:
                         # aiokafka only logs the socket error; the probe answer should say it.
                         raise KafkaConnectionError(
-                            f"no broker answered at {self.bootstrap_servers}"
-                            f" ({await _first_connect_error(client.hosts)})"
+                            f"no broker answered at {self.kafka.bootstrap_servers}"
+                            f" ({await _first_connect_error(client.hosts, self.kafka.ssl_context())})"
                         ) from exc
                 await client.fetch_all_metadata()
             except BaseException:
@@ -143,10 +145,11 @@ class KafkaMetadataCheck:
         task.add_done_callback(self._closing.discard)
 
 
-async def _first_connect_error(hosts: list[tuple[str, int, Any]]) -> str:
+async def _first_connect_error(hosts: list[tuple[str, int, Any]], tls: ssl.SSLContext | None) -> str:
     for host, port, _family in hosts:
         try:
-            _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
+            # With TLS, the handshake too: an untrusted certificate is the usual reason, and says so.
+            _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=tls), 3.0)
         except (OSError, TimeoutError) as exc:
             return str(exc) or type(exc).__name__
         writer.close()

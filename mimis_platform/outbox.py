@@ -83,7 +83,7 @@ from pymongo.write_concern import WriteConcern
 
 from mimis_platform.contracts import ContractRegistry
 from mimis_platform.envelope import Event, to_kafka
-from mimis_platform.kafka import ensure_topics, new_producer
+from mimis_platform.kafka import KafkaConnection, ensure_topics, new_producer
 from mimis_platform.mongo import Document
 from mimis_platform.tracecontext import current_trace_context
 
@@ -305,7 +305,7 @@ class OutboxRelay:
         self,
         db: AsyncDatabase[Document],
         contracts: ContractRegistry,
-        bootstrap_servers: str,
+        kafka: KafkaConnection | str,
         *,
         collection: str = "outbox",
         batch_size: int = 500,
@@ -318,7 +318,7 @@ class OutboxRelay:
         retention: timedelta | None = timedelta(days=7),
     ) -> None:
         self.contracts = contracts
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = KafkaConnection.of(kafka)
         self.collection: AsyncCollection[Document] = db.get_collection(
             collection, read_concern=_MAJORITY_READ, write_concern=_MAJORITY_WRITE
         )
@@ -493,8 +493,8 @@ class OutboxRelay:
     async def _producer_ready(self) -> AIOKafkaProducer:
         if self._producer is None:
             # Topics first: a broker that lost them must not auto-create them with defaults.
-            await ensure_topics(self.bootstrap_servers, self.contracts.topics)
-            producer = new_producer(self.bootstrap_servers, **self.producer_options)
+            await ensure_topics(self.kafka, self.contracts.topics)
+            producer = new_producer(self.kafka, **self.producer_options)
             try:
                 await producer.start()
             except BaseException:

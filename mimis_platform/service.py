@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mimis_platform.api_errors import MethodNotAllowedMessage, install_error_handlers
-from mimis_platform.auth import TokenVerifier
+from mimis_platform.auth import verifier_for
 from mimis_platform.consumer import EventConsumer, Handler
 from mimis_platform.contracts import CONTRACTS, ContractRegistry
 from mimis_platform.health import health_router, kafka_check, mongo_check
@@ -56,7 +56,7 @@ class ServiceRuntime:
         if self.publishes:
             self.outbox = Outbox(self.db, self.contracts)
             self.relay = OutboxRelay(
-                self.db, self.contracts, s.kafka_bootstrap_servers,
+                self.db, self.contracts, s.kafka_connection(),
                 batch_size=s.relay_batch_size, idle_seconds=s.relay_idle_seconds,
             )
 
@@ -67,7 +67,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         log = get_logger("mimis.runtime")
         s = self.settings
-        created = await ensure_topics(s.kafka_bootstrap_servers, self.contracts.topics)
+        created = await ensure_topics(s.kafka_connection(), self.contracts.topics)
         if created:
             log.info("topics created", topics=created)
         if self.outbox is not None:
@@ -81,7 +81,7 @@ class ServiceRuntime:
         if self.routes:
             self.consumer = EventConsumer(
                 service=s.service_name, group_id=s.consumer_group or s.service_name,
-                bootstrap_servers=s.kafka_bootstrap_servers, client=self.client, db=self.db,
+                kafka=s.kafka_connection(), client=self.client, db=self.db,
                 contracts=self.contracts, routes=self.routes,
                 max_attempts=s.consumer_max_attempts, backoff_seconds=s.consumer_backoff_seconds,
                 backoff_max_seconds=s.consumer_backoff_max_seconds,
@@ -128,10 +128,8 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.token_verifier = (
-        TokenVerifier.from_jwks(s.auth_jwks, s.auth_issuer, s.auth_audience) if s.auth_jwks else None
-    )
-    broker_check = kafka_check(s.kafka_bootstrap_servers)
+    app.state.token_verifier = verifier_for(s.auth_issuer, s.auth_audience, s.auth_jwks, s.auth_trusted_issuers)
+    broker_check = kafka_check(s.kafka_connection())
     runtime.on_shutdown.append(broker_check.aclose)
     app.include_router(health_router({"mongodb": mongo_check(runtime.client), "kafka": broker_check}))
     for router in routers:

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mimis_platform.kafka import KafkaConnection
+
 Environment = Literal["development", "test", "production"]
 TraceExporter = Literal["none", "console", "otlp"]
 
@@ -29,6 +31,15 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(8000, ge=0, le=65535)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # TLS and SASL (production: SASL_SSL with SCRAM-SHA-512, the user Strimzi's User Operator
+    # made for this service, and the cluster CA). See mimis_platform.kafka.KafkaConnection.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    # Create the registry's topics at start-up (local stack). Off where KafkaTopic resources own them.
+    kafka_create_topics: bool = True
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     mongo_database: str = "mimis"
 
@@ -52,11 +63,20 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str = "https://login.mimis.localhost"
     auth_audience: str = "mimis"
     auth_jwks: str = ""
+    # Further issuers trusted besides auth_issuer, as JSON: [{"issuer": ..., "jwks": ...}]; e.g. the
+    # gateway, which exchanges a partner system's API key for a short-lived token it signs itself.
+    auth_trusted_issuers: str = ""
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production" and not self.auth_jwks:
             raise ValueError("auth_jwks is empty; production needs the identity provider's JWKS")
+        if self.environment == "production" and self.kafka_security_protocol != "SASL_SSL":
+            raise ValueError(
+                f"kafka_security_protocol is {self.kafka_security_protocol}; production connects to Kafka with "
+                "SASL_SSL (TLS and the service's own user)"
+            )
+        self.kafka_connection()  # contradictory Kafka settings fail at start-up, with the reason
         if self.environment == "production":
             for name, value in self.model_dump().items():
                 if isinstance(value, SecretStr) and value.get_secret_value() == DEVELOPMENT_SECRET:
@@ -65,3 +85,6 @@ class ServiceSettings(BaseSettings):
                         f"{(self.model_config.get('env_prefix') or '')}{name.upper()} in production"
                     )
         return self
+
+    def kafka_connection(self) -> KafkaConnection:
+        return KafkaConnection.from_settings(self)

@@ -46,15 +46,6 @@ NON_PUBLIC_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0
                      "127.0.0.0/8")
 
 
-#: Settings the manifests already pass but the services do not read yet: the Kafka client in
-#: ``mimis_platform`` has no TLS or SASL options, and the production listener requires both. Until those
-#: settings exist, a pod cannot authenticate to the brokers (deploy/RUNBOOK.md, "Before production").
-AWAITED_SETTINGS = frozenset(
-    {"kafka_security_protocol", "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password",
-     "kafka_ssl_cafile"}
-)
-
-
 @dataclass(frozen=True)
 class Workload:
     """One MIMIS process: what it runs, what it reaches, how big it is."""
@@ -125,11 +116,13 @@ def config_literals(w: Workload) -> dict[str, str]:
         env.update({
             f"{p}KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
             f"{p}CONSUMER_GROUP": w.name,
-            # How to reach the authenticated listener; see the runbook's note on the services' Kafka settings.
+            # The authenticated listener: TLS (the cluster CA) and the service's own SCRAM user.
             f"{p}KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
             f"{p}KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             f"{p}KAFKA_SASL_USERNAME": w.name,
             f"{p}KAFKA_SSL_CAFILE": f"{KAFKA_CA_DIR}/ca.crt",
+            # The Topic Operator owns topics (KafkaTopic resources); the services' users may not create them.
+            f"{p}KAFKA_CREATE_TOPICS": "false",
         })
     if w.uses_mongodb:
         env[f"{p}MONGO_DATABASE"] = w.name

@@ -12,7 +12,6 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from mimis_platform.contracts.k8s_workloads import (
-    AWAITED_SETTINGS,
     HTTP_PORT,
     INGRESS_NAMESPACE_LABEL,
     NON_PUBLIC_RANGES,
@@ -132,15 +131,7 @@ def test_every_setting_has_the_service_prefix_and_is_read_by_the_service(rendere
     for key in env:
         assert key.startswith(w.env_prefix), f"{key} lacks the {w.env_prefix} prefix"
     unknown = {key.removeprefix(w.env_prefix).lower() for key in env} - fields
-    assert unknown <= AWAITED_SETTINGS, f"{name} ignores {sorted(unknown)}: a typo, or a setting the code lacks"
-
-
-def test_awaited_settings_are_still_awaited() -> None:
-    """When the services learn the Kafka security settings, drop them from AWAITED_SETTINGS (and the runbook's
-    "Before production" note), so the check above guards them too."""
-    for w in SERVICES:
-        arrived = AWAITED_SETTINGS & set(_settings_class(w).model_fields)
-        assert not arrived, f"{w.name} now reads {sorted(arrived)}: remove them from AWAITED_SETTINGS"
+    assert not unknown, f"{name} ignores {sorted(unknown)}: a typo, or a setting the code lacks"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -179,7 +179,7 @@ async def make_consumer(stack: LocalStack, mongo_client, db, unique_name: str):
         options.setdefault("client", mongo_client)
         options.setdefault("db", db)
         consumer = EventConsumer(
-            service="tests", group_id=f"{unique_name}-group", bootstrap_servers=stack.kafka_bootstrap_servers,
+            service="tests", group_id=f"{unique_name}-group", kafka=stack.kafka_bootstrap_servers,
             contracts=contracts or thing_contracts(unique_name),
             routes=routes if routes is not None else {HAPPENED: recorder(db)}, **options,
         )
