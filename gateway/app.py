@@ -1,4 +1,5 @@
-"""Composition root of the gateway: the GraphQL endpoint at /graphql (GraphiQL in development)."""
+"""Composition root of the gateway: /graphql (GraphiQL outside production), the gateway's JWKS for
+the services, health probes. The gateway owns no domain data; its database holds API keys only."""
 
 from __future__ import annotations
 
@@ -7,36 +8,68 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
-from gateway.schema import schema
+from gateway.api_keys import ApiKeyStore
+from gateway.context import GatewayContext
+from gateway.identity import Authenticator
+from gateway.limits import extensions
+from gateway.schema import build_schema
+from gateway.services import Services
 from gateway.settings import GatewaySettings
-from mimis_platform.health import health_router
+from gateway.tokens import GatewayTokens
+from mimis_platform.auth import verifier_for
+from mimis_platform.health import health_router, mongo_check
 from mimis_platform.logs import setup_logging
+from mimis_platform.mongo import new_client
 from mimis_platform.telemetry import instrument_app, setup_tracing
 
 
-def bootstrap(settings: GatewaySettings | None = None) -> FastAPI:
+def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """``transport`` replaces the network for the calls to the services (tests count calls with it)."""
     settings = settings or GatewaySettings()
     setup_logging(settings.service_name, settings.log_level, json=settings.log_json)
-    setup_tracing(settings.service_name, settings.trace_exporter, settings.otlp_endpoint)  # type: ignore[arg-type]
+    setup_tracing(settings.service_name, settings.trace_exporter, settings.otlp_endpoint)
+
+    client = new_client(settings.mongo_url)
+    api_keys = ApiKeyStore(client[settings.mongo_database], settings.secret_key.get_secret_value())
+    tokens = GatewayTokens.from_setting(settings.token_issuer, settings.auth_audience,
+                                        settings.token_signing_key.get_secret_value(), settings.token_lifetime_seconds)
+    authenticator = Authenticator(
+        verifier_for(settings.auth_issuer, settings.auth_audience, settings.auth_jwks, settings.auth_trusted_issuers),
+        api_keys, tokens)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=settings.service_timeout_seconds) as http:
-            app.state.http = http
-            yield
+        await api_keys.ensure_indexes()
+        timeout = httpx.Timeout(settings.service_timeout_seconds)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport) as http:
+            app.state.services = Services(http, settings.service_urls())
+            try:
+                yield
+            finally:
+                await client.close()
 
-    async def context(request: Request) -> dict[str, Any]:
-        return {"http": request.app.state.http, "service_urls": settings.service_urls()}
+    async def context(connection: HTTPConnection) -> GatewayContext:
+        identity = await authenticator.identify(connection.headers)
+        return GatewayContext(identity, connection.app.state.services, settings, api_keys)
 
-    app = FastAPI(title="MIMIS gateway", lifespan=lifespan)
-    app.include_router(health_router({}))
+    app = FastAPI(title="MIMIS gateway", lifespan=lifespan,
+                  description="GraphQL for web and partner clients at /graphql; the schema is gateway/schema.graphql.")
+    app.state.tokens = tokens
+    app.include_router(health_router({"mongodb": mongo_check(client)}))
+
+    @app.get("/.well-known/jwks.json", tags=["identity"],
+             summary="The public key of the tokens the gateway signs for API-key calls (the services trust it)")
+    async def jwks() -> dict[str, Any]:
+        return tokens.jwks()
+
+    schema = build_schema(extensions(settings))
     app.include_router(
-        GraphQLRouter(
-            schema, context_getter=context, graphql_ide="graphiql" if settings.environment != "production" else None
-        ),
+        GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql" if settings.graphiql_enabled() else None),
         prefix="/graphql",
     )
     instrument_app(app)

@@ -11,6 +11,8 @@ publishes its JWKS; in production the JWKS comes from the region's identity prov
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 import uuid
@@ -18,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from joserfc import jwt
@@ -94,8 +96,49 @@ class TokenVerifier:
         )
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
+class Verifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
+class TrustedIssuers:
+    """Several issuers, each with its own JWKS: the region's identity provider and, for partner
+    systems that call with an API key, the gateway, which exchanges the key for a short-lived token
+    of its own. The token's ``iss`` picks the verifier; that verifier checks signature and claims."""
+
+    def __init__(self, verifiers: Iterable[TokenVerifier]) -> None:
+        self.by_issuer = {v.issuer: v for v in verifiers}
+
+    def verify(self, token: str) -> Principal:
+        verifier = self.by_issuer.get(_unverified_issuer(token))
+        if verifier is None:
+            raise Unauthenticated("the bearer token is not valid: its issuer is not trusted here")
+        return verifier.verify(token)
+
+
+def _unverified_issuer(token: str) -> str:
+    """The ``iss`` claim read without checking anything (only to choose the verifier that will)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["iss"]) if isinstance(claims, dict) else ""
+    except (IndexError, KeyError, ValueError, binascii.Error):
+        return ""
+
+
+def verifier_for(issuer: str, audience: str, jwks: str, trusted_issuers: str = "") -> Verifier | None:
+    """The verifier a service's settings describe: ``jwks`` for ``issuer`` and, in
+    ``trusted_issuers``, a JSON list of further ``{"issuer": ..., "jwks": ...}`` (JWKS as an object,
+    JSON text or a file path). None when no issuer is configured."""
+    verifiers = [TokenVerifier.from_jwks(jwks, issuer, audience)] if jwks else []
+    for extra in json.loads(trusted_issuers) if trusted_issuers.strip() else []:
+        verifiers.append(TokenVerifier.from_jwks(extra["jwks"], str(extra["issuer"]), audience))
+    if not verifiers:
+        return None
+    return verifiers[0] if len(verifiers) == 1 else TrustedIssuers(verifiers)
+
+
+def _verifier(request: Request) -> Verifier:
+    verifier: Verifier | None = getattr(request.app.state, "token_verifier", None)
     if verifier is None:
         raise Unauthenticated("this service has no identity provider configured (set its AUTH_JWKS setting)")
     return verifier

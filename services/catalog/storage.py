@@ -122,8 +122,11 @@ class CatalogStore:
         doc = await self.providers.find_one({"_id": provider_id}, session=session)
         return _provider_of(doc) if doc else None
 
-    async def list_providers(self, after: str | None, limit: int) -> list[Provider]:
-        query = {"_id": {"$gt": after}} if after else {}
+    async def list_providers(self, after: str | None, limit: int, only: Sequence[str] | None = None) -> list[Provider]:
+        condition: dict[str, Any] = {"$gt": after} if after else {}
+        if only is not None:
+            condition["$in"] = list(only)
+        query = {"_id": condition} if condition else {}
         return [_provider_of(d) async for d in self.providers.find(query).sort("_id", 1).limit(limit)]
 
     # --- micro-credential versions ------------------------------------------------------------

@@ -66,11 +66,14 @@ async def register(body: ProviderCreate, store: StoreDep, party: CurrentParty) -
     return ProviderPublic.of(provider, show_members=True)
 
 
-@router.get("", response_model=ProviderPage, summary="All providers, by id")
+@router.get("", response_model=ProviderPage, summary="All providers, by id (or only those named by `id`)")
 async def list_providers(store: StoreDep, party: OptionalParty, cursor: str | None = None,
-                         limit: Annotated[int, Query(ge=1, le=100)] = 50) -> ProviderPage:
+                         limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                         ids: Annotated[list[str] | None, Query(alias="id", max_length=100, description=(
+                             "Only these providers (repeat the parameter); lets a client fetch a page's "
+                             "providers in one call."))] = None) -> ProviderPage:
     after = decode_cursor(cursor, "id")
-    found = await store.list_providers(after["id"] if after else None, limit + 1)
+    found = await store.list_providers(after["id"] if after else None, limit + 1, only=ids)
     page = found[:limit]
     return ProviderPage(items=[ProviderPublic.of(p, is_member(party, p)) for p in page],
                         next_cursor=encode_cursor({"id": page[-1].id}) if len(found) > limit else None)

@@ -1,0 +1,184 @@
+"""What one GraphQL document may ask, checked before anything runs, and the error codes clients see.
+
+- depth (strawberry's ``QueryDepthLimiter``): 15 levels fits GraphiQL's introspection query and
+  the deepest sensible domain query with room to spare;
+- size (``MaxTokensLimiter``) and aliases (``MaxAliasesLimiter``), so a document cannot repeat one
+  expensive field under a thousand names;
+- cost (:func:`cost_rule`, ours: strawberry has none): an upper bound of the objects the query
+  may return. A field costs 1; a field taking ``first`` multiplies what is below it by ``first``
+  (the page-size cap when it is a variable); any other list multiplies by ``LIST_FACTOR``. A
+  micro-credential page of 50 with providers and review summaries costs a few thousand; the
+  same page nested three times through providers costs hundreds of thousands and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from gateway.errors import ErrorCode, GatewayError
+from gateway.settings import GatewaySettings
+from mimis_platform.logs import get_logger
+
+LIST_FACTOR = 10
+
+_log = get_logger(__name__)
+
+
+def _is_list(field_type: Any) -> bool:
+    while isinstance(field_type, GraphQLNonNull):
+        field_type = field_type.of_type
+    return isinstance(field_type, GraphQLList)
+
+
+class _Costing:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], page_cap: int) -> None:
+        self.schema, self.fragments, self.page_cap = schema, fragments, page_cap
+
+    def cost(self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str] = frozenset()) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                on = self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+                total += self.cost(selection.selection_set, on or parent, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:  # unknown or cyclic: other rules report it
+                    continue
+                on = self.schema.get_type(fragment.type_condition.name.value)
+                total += self.cost(fragment.selection_set, on or parent, seen | {name})
+        return total
+
+    def _field(self, node: FieldNode, parent: Any, seen: frozenset[str]) -> int:
+        fields = getattr(parent, "fields", None) or {}
+        name = node.name.value
+        definition = fields.get(name)
+        if definition is None and name == "__schema":
+            definition_type: Any = self.schema.get_type("__Schema")
+        elif definition is None and name == "__type":
+            definition_type = self.schema.get_type("__Type")
+        elif definition is None:
+            return 1
+        else:
+            definition_type = definition.type
+        if node.selection_set is None:
+            return 1
+        factor = 1
+        first = next((a for a in node.arguments or () if a.name.value == "first"), None)
+        if first is not None:
+            factor = int(first.value.value) if isinstance(first.value, IntValueNode) else self.page_cap
+        elif definition is not None and "first" in definition.args:
+            default = definition.args["first"].default_value
+            factor = default if isinstance(default, int) else self.page_cap
+        elif _is_list(definition_type) and not (isinstance(parent, GraphQLObjectType)
+                                                and parent.name.endswith("Connection")):
+            factor = LIST_FACTOR
+        return 1 + max(factor, 1) * self.cost(node.selection_set, get_named_type(definition_type), seen)
+
+
+def cost_rule(max_cost: int, page_cap: int) -> type[ValidationRule]:
+    class CostLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            document = self.context.document
+            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+            root = self.context.schema.get_root_type(node.operation)
+            if root is None:
+                return
+            cost = _Costing(self.context.schema, fragments, page_cap).cost(node.selection_set, root)
+            if cost > max_cost:
+                self.report_error(GraphQLError(
+                    f"the query may cost {cost}, more than the limit of {max_cost}; ask for smaller pages "
+                    "or fewer nested lists",
+                    node, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value, "cost": cost, "maxCost": max_cost}))
+
+    return CostLimit
+
+
+class ErrorCodes(SchemaExtension):
+    """Every error leaves with ``extensions.code``; the rules' own codes and GatewayErrors keep theirs."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._coded(e) for e in errors]
+
+    @staticmethod
+    def _coded(error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+            return error  # an unexpected fault: MaskErrors gives it its code
+        message = error.message
+        if "exceeds maximum operation depth" in message:
+            code = ErrorCode.QUERY_TOO_DEEP
+        elif message.startswith("Syntax Error"):
+            code = ErrorCode.GRAPHQL_PARSE_FAILED
+        else:
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED
+        return GraphQLError(message, error.nodes, error.source, error.positions, error.path, error.original_error,
+                            extensions={**(error.extensions or {}), "code": code.value})
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """An error that is not a :class:`GatewayError` (nor a document the rules refused) is a fault of
+    ours: logged with its stack trace, and shown to the client as INTERNAL_SERVER_ERROR without detail
+    (in production; elsewhere the message stays, to help developers)."""
+
+    def __init__(self, production: bool) -> None:
+        super().__init__(should_mask_error=self._unexpected, error_message="Internal server error.")
+        self.production = production
+
+    @staticmethod
+    def _unexpected(error: GraphQLError) -> bool:
+        original = error.original_error
+        return original is not None and not isinstance(original, GatewayError | GraphQLError)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        _log.error("unexpected error in a resolver", path=error.path, exc_info=error.original_error)
+        message = self.error_message if self.production else f"{self.error_message} {error.message}"
+        return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None,
+                            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
+
+
+def extensions(settings: GatewaySettings) -> list[Any]:
+    """Factories, so that each operation gets fresh extension instances."""
+    cost = cost_rule(settings.max_query_cost, settings.max_page_size)
+    production = settings.environment == "production"
+    return [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: AddValidationRules([cost]),
+        lambda: MaskUnexpectedErrors(production=production),
+        ErrorCodes,
+    ]

@@ -1,0 +1,26 @@
+"""The MIMIS GraphQL schema: one graph of the region's micro-credentials for web and partner clients.
+
+It reads like the domain (micro-credentials, providers, pathways, reviews), not like the services
+behind it; each part lives in its own module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.tools import merge_types
+
+from gateway.schema.access import AccessMutation, AccessQuery
+from gateway.schema.catalogue import CatalogueQuery
+from gateway.schema.drafts import DraftMutation, DraftQuery
+from gateway.schema.reviews import ReviewMutation, ReviewQuery
+from gateway.schema.statistics import StatisticsQuery
+from gateway.schema.system import SystemQuery
+
+Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, StatisticsQuery, AccessQuery, SystemQuery))
+Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, AccessMutation))
+
+
+def build_schema(extensions: list[Any] | None = None, subscription: type | None = None) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=subscription, extensions=extensions or [])

@@ -1,0 +1,83 @@
+"""Calls to the MIMIS services over HTTP, with the caller's bearer token forwarded so that each
+service checks authorisation itself (the gateway is not the only wall).
+
+Every failure becomes a :class:`GatewayError` with a stable code: a service that does not answer
+in time, refuses the connection or fails (5xx) is ``SERVICE_UNAVAILABLE`` with the service named;
+its 4xx answers keep their meaning (the shared error shape of every MIMIS API is read for the
+message and the field errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway.errors import ErrorCode, GatewayError
+from mimis_platform.logs import get_logger
+
+_log = get_logger(__name__)
+
+_CODES = {401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
+          409: ErrorCode.CONFLICT, 422: ErrorCode.BAD_USER_INPUT, 400: ErrorCode.BAD_USER_INPUT,
+          405: ErrorCode.FORBIDDEN}
+
+
+class Services:
+    """One HTTP client shared by every request; ``token`` is the caller's (or None)."""
+
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+        self.http, self.urls = http, urls
+
+    async def call(self, service: str, method: str, path: str, *, token: str | None = None,
+                   params: Any = None, json: Any = None, missing_is_none: bool = False) -> Any:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        try:
+            answer = await self.http.request(method, f"{self.urls[service]}{path}", params=params, json=json,
+                                             headers=headers)
+        except httpx.TimeoutException as exc:
+            _log.warning("service timed out", service=service, path=path)
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service did not answer in time",
+                               service=service) from exc
+        except httpx.HTTPError as exc:
+            _log.warning("service unreachable", service=service, path=path, error=type(exc).__name__)
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service cannot be reached",
+                               service=service) from exc
+        if answer.status_code < 300:
+            return answer.json() if answer.content else None
+        if answer.status_code == 404 and missing_is_none:
+            return None
+        if answer.status_code >= 500:
+            _log.warning("service failed", service=service, path=path, status=answer.status_code)
+            raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service failed to answer",
+                               service=service)
+        raise _client_error(service, answer)
+
+    async def get(self, service: str, path: str, **options: Any) -> Any:
+        return await self.call(service, "GET", path, **options)
+
+
+def _client_error(service: str, answer: httpx.Response) -> GatewayError:
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("message") or f"the {service} service refused ({answer.status_code})")
+    field_errors = [
+        {"field": _camel_path(str(e.get("field", ""))), "message": str(e.get("message", "")),
+         "type": str(e.get("type", ""))}
+        for e in body.get("errors") or [] if isinstance(e, dict)
+    ]
+    code = _CODES.get(answer.status_code, ErrorCode.BAD_USER_INPUT)
+    return GatewayError(code, message, service=service, field_errors=field_errors or None,
+                        reason=str(body["error"]) if body.get("error") else None)
+
+
+def _camel_path(path: str) -> str:
+    """``content.learning_outcomes.0`` -> ``content.learningOutcomes.0``: the names GraphQL clients use,
+    except inside ``content``, which is the catalog's own JSON document."""
+    parts = path.split(".")
+    if parts and parts[0] == "content":
+        return path
+    return ".".join(p.split("_")[0] + "".join(w.title() for w in p.split("_")[1:]) for p in parts)
