@@ -16,6 +16,8 @@ import structlog
 from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from mimis_platform.redaction import redact_log_event
+
 #: Loggers that libraries set up with handlers of their own; they are sent to the root handler.
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
 
@@ -49,10 +51,12 @@ def setup_logging(service_name: str, level: str = "INFO", json: bool = True) -> 
         cache_logger_on_first_use=False,
     )
 
+    # Redaction last before rendering, after tracebacks became text: no personal data in any line.
     renderer: list[Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, redact_log_event, structlog.processors.JSONRenderer()]
         if json
-        else [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
+        else [structlog.processors.format_exc_info, redact_log_event,
+              structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
     )
     handler = _StdoutHandler()
     handler.setFormatter(

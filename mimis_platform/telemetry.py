@@ -23,6 +23,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
+from mimis_platform.redaction import RedactingSpanProcessor
+
 Exporter = Literal["none", "console", "otlp"]
 
 #: Probes hit these every few seconds; tracing them would bury real requests.
@@ -62,7 +64,7 @@ def setup_tracing(
             )
         for processor in extra_processors:
             if not any(processor is added for added in _added_processors):
-                _provider.add_span_processor(processor)
+                _provider.add_span_processor(RedactingSpanProcessor(processor))
                 _added_processors.append(processor)
         return _provider
 
@@ -89,7 +91,7 @@ def _install_provider(service_name: str, exporter: Exporter, otlp_endpoint: str)
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     processor = _export_processor(exporter, otlp_endpoint)
     if processor is not None:
-        provider.add_span_processor(processor)
+        provider.add_span_processor(RedactingSpanProcessor(processor))  # no personal data leaves the process
     trace.set_tracer_provider(provider)
     return provider
 

@@ -1,0 +1,89 @@
+"""No personal data in log lines or exported spans, whatever a developer passes to them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from mimis_platform.logs import get_logger, setup_logging
+from mimis_platform.redaction import REDACTED, REDACTED_EMAIL, REDACTED_PIN, redact, redact_text
+
+EMAIL = "Anna.Svensson@example.se"
+PIN = "19811218-9876"  # valid check digit
+NOT_A_PIN = "19811218-9875"  # same shape, wrong check digit: an order number, say
+COORDINATION = "701063-2391"  # day + 60
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+def test_text_loses_addresses_and_identity_numbers_but_keeps_other_numbers() -> None:
+    text = f"mail {EMAIL} about {PIN} / {COORDINATION}, order {NOT_A_PIN}"
+    assert redact_text(text) == (
+        f"mail {REDACTED_EMAIL} about {REDACTED_PIN} / {REDACTED_PIN}, order {NOT_A_PIN}"
+    )
+
+
+def test_fields_are_redacted_by_name_at_any_depth() -> None:
+    value = {
+        "learner": {"name": "Anna Svensson", "email": "x", "date_of_birth": "1981-12-18"},
+        "provider": {"name": "Malmö Yrkeshögskola"},  # an organisation's name is not personal
+        "rows": [{"Personal-Identity-Number": "whatever", "grade": "VG", "evidence_url": "https://e/1"}],
+        "micro_credential_id": "mc-1",
+    }
+    assert redact(value) == {
+        "learner": {"name": REDACTED, "email": REDACTED, "date_of_birth": REDACTED},
+        "provider": {"name": "Malmö Yrkeshögskola"},
+        "rows": [{"Personal-Identity-Number": REDACTED, "grade": REDACTED, "evidence_url": REDACTED}],
+        "micro_credential_id": "mc-1",
+    }
+
+
+def test_log_lines_carry_no_personal_data_even_in_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging("issuance")
+    log = get_logger("mimis.issuance")
+    log.info("issuing", learner={"name": "Anna Svensson", "email": EMAIL}, note=f"pin {PIN}")
+    try:
+        raise ValueError(f"no learner with address {EMAIL}")
+    except ValueError:
+        log.exception("lookup failed")
+    logging.getLogger("aiokafka").warning("stdlib logger mentions %s", EMAIL)
+
+    out = capsys.readouterr().out
+    assert EMAIL not in out and "Anna Svensson" not in out and PIN not in out
+    first, failed, stdlib = (json.loads(line) for line in out.splitlines() if line.strip())
+    assert first["learner"] == {"name": REDACTED, "email": REDACTED} and first["note"] == f"pin {REDACTED_PIN}"
+    assert "ValueError: no learner with address [redacted e-mail]" in failed["exception"]
+    assert stdlib["event"] == f"stdlib logger mentions {REDACTED_EMAIL}"
+
+
+def test_exported_spans_carry_no_personal_data(span_exporter: InMemorySpanExporter) -> None:
+    tracer = trace.get_tracer("test_redaction")  # the process's provider, set up as a service's is
+    with tracer.start_as_current_span(f"send to {EMAIL}") as span:
+        span.set_attribute("learner.email", EMAIL)
+        span.set_attribute("db.statement", f'find {{"email": "{EMAIL}", "pin": "{PIN}"}}')
+        span.set_attribute("micro_credential.id", "mc-1")
+        span.record_exception(ValueError(f"refused {PIN}"))
+
+    [finished] = span_exporter.get_finished_spans()
+    exported: dict[str, Any] = json.loads(finished.to_json())
+    text = json.dumps(exported)
+    assert EMAIL not in text and PIN not in text
+    assert exported["name"] == f"send to {REDACTED_EMAIL}"
+    assert exported["attributes"]["learner.email"] == REDACTED
+    assert exported["attributes"]["micro_credential.id"] == "mc-1"
+    assert REDACTED_PIN in exported["events"][0]["attributes"]["exception.message"]
