@@ -24,14 +24,14 @@ run: install
 ## test: lint, type check and the whole suite against a real local broker and database
 test: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy mimis_platform services gateway
+	$(PY) -m mypy mimis_platform services gateway mimis_cli
 	$(PY) -m pytest
 
 lint: install
 	$(PY) -m ruff check .
 
 typecheck: install
-	$(PY) -m mypy mimis_platform services gateway
+	$(PY) -m mypy mimis_platform services gateway mimis_cli
 
 ## bench: every benchmark under benchmarks/, each printing its ratio to a same-run baseline
 bench: install

@@ -116,14 +116,26 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
         await asyncio.gather(*(_wait_ready(s, 90.0) for s in services))
         await _load_demo_data(stack, urls)
         _print_urls(stack, services)
+        write_state(stack, urls)
         if not stop_after_ready:
             await stop.wait()
     finally:
+        (stack.root / STATE_FILE).unlink(missing_ok=True)
         console.print("[bold]MIMIS[/] stopping ...")
         for service in reversed(services):
             await asyncio.to_thread(service.server.stop, 25.0)
         await stack.stop()
         console.print("[bold]MIMIS[/] stopped.")
+
+
+#: Where a running `make run` says what it started, for the `mimis` CLI (removed when it stops).
+STATE_FILE = "running.json"
+
+
+def write_state(stack: LocalStack, urls: dict[str, str]) -> None:
+    state = {"pid": os.getpid(), "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
+             "mongo_url": stack.mongo_url, "services": urls, "logs": str(stack.root / "logs")}
+    (stack.root / STATE_FILE).write_text(json.dumps(state, indent=2))
 
 
 #: Demo loaders run as their own processes, so this shared package imports no service.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -86,6 +86,18 @@ class KafkaConnection:
             ssl_cafile=settings.kafka_ssl_cafile,
             create_topics=settings.kafka_create_topics,
         )
+
+    @classmethod
+    def for_operator(cls, bootstrap_servers: str, env: Mapping[str, str]) -> KafkaConnection:
+        """The ops user's connection (the runbook's tools and the CLI): with
+        ``MIMIS_OPS_KAFKA_SASL_USERNAME`` set, SASL_SSL with SCRAM-SHA-512 against the cluster CA
+        in ``MIMIS_OPS_KAFKA_SSL_CAFILE``, as Strimzi's production listener wants; else plaintext."""
+        username = env.get("MIMIS_OPS_KAFKA_SASL_USERNAME")
+        if not username:
+            return cls(bootstrap_servers)
+        return cls(bootstrap_servers, security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512",
+                   sasl_username=username, sasl_password=env.get("MIMIS_OPS_KAFKA_SASL_PASSWORD"),
+                   ssl_cafile=env.get("MIMIS_OPS_KAFKA_SSL_CAFILE"))
 
     @property
     def uses_tls(self) -> bool:

@@ -41,6 +41,11 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         for name, url in urls.items():
             answer = httpx.get(f"{url}/readyz", timeout=10)
             assert answer.status_code == 200, (name, answer.text)
+        # The operators' CLI reads what make run wrote and finds every part ready.
+        status = subprocess.run([sys.executable, "-m", "mimis_cli", "status", "--stack-dir", str(tmp_path / "stack")],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60, env={**env, "COLUMNS": "200"})
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("not ready") == 0 and status.stdout.count("ready") >= 5, status.stdout
         graphql = httpx.post(f"{urls['gateway']}/graphql", json={"query": "{ services { name ready } }"}, timeout=20)
         assert graphql.status_code == 200
         assert all(s["ready"] for s in graphql.json()["data"]["services"]), graphql.text
@@ -50,6 +55,7 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         output.append(rest)
         assert proc.returncode == 0, "".join(output)
         assert "MIMIS stopped." in rest
+        assert not (tmp_path / "stack" / "running.json").exists()
         _, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"left running: {alive}"
     finally:

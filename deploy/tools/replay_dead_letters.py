@@ -21,100 +21,17 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.helpers import create_ssl_context
+from mimis_platform.dead_letters import Outcome, replay
+from mimis_platform.kafka import KafkaConnection
 
-DLQ_PREFIX = "mimis-dlq-"
-ORIGINAL_TOPIC = "mimis-dlq-original-topic"
-CONSUMER_GROUP = "mimis-dlq-consumer-group"
-REASON = "mimis-dlq-reason"
-
-
-@dataclass
-class Outcome:
-    replayed: int = 0
-    skipped: int = 0
-    next_offsets: dict[int, int] = field(default_factory=dict)  # where a later run would start
+__all__ = ["Outcome", "connection", "main", "replay"]
 
 
 def connection(env: Mapping[str, str]) -> dict[str, Any]:
-    options: dict[str, Any] = {"bootstrap_servers": env.get("MIMIS_OPS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")}
-    if env.get("MIMIS_OPS_KAFKA_SASL_USERNAME"):
-        options.update(
-            security_protocol="SASL_SSL",
-            sasl_mechanism="SCRAM-SHA-512",
-            sasl_plain_username=env["MIMIS_OPS_KAFKA_SASL_USERNAME"],
-            sasl_plain_password=env["MIMIS_OPS_KAFKA_SASL_PASSWORD"],
-            ssl_context=create_ssl_context(cafile=env.get("MIMIS_OPS_KAFKA_SSL_CAFILE")),
-        )
-    return options
-
-
-def _headers(record: Any) -> dict[str, str]:
-    return {k: v.decode(errors="replace") for k, v in record.headers if k.startswith(DLQ_PREFIX)}
-
-
-async def replay(
-    dlq: str,
-    options: Mapping[str, Any],
-    *,
-    group: str | None = None,
-    reason_contains: str | None = None,
-    start: Mapping[int, int] | None = None,
-    dry_run: bool = False,
-    out: Any = sys.stdout,
-) -> Outcome:
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=False)
-    await consumer.start()
-    await producer.start()
-    outcome = Outcome()
-    try:
-        partitions = [TopicPartition(dlq, p) for p in sorted(consumer.partitions_for_topic(dlq) or ())]
-        if not partitions:
-            raise SystemExit(f"no topic {dlq!r} (or no permission to describe it)")
-        consumer.assign(partitions)
-        for tp in partitions:
-            if start and tp.partition in start:
-                consumer.seek(tp, start[tp.partition])
-            else:
-                await consumer.seek_to_beginning(tp)
-        ends = await consumer.end_offsets(partitions)
-        pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
-        while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        break
-                    meta = _headers(record)
-                    wanted = (group is None or meta.get(CONSUMER_GROUP) == group) and (
-                        reason_contains is None or reason_contains in meta.get(REASON, "")
-                    )
-                    target = meta.get(ORIGINAL_TOPIC)
-                    if not wanted or not target:
-                        outcome.skipped += 1
-                        continue
-                    headers = [(k, v) for k, v in record.headers if not k.startswith(DLQ_PREFIX)]
-                    print(f"{'would replay' if dry_run else 'replay'} {dlq}[{record.partition}]@{record.offset}"
-                          f" -> {target} ({meta.get(CONSUMER_GROUP)}: {meta.get(REASON, '')[:120]})", file=out)
-                    if not dry_run:
-                        await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
-                    outcome.replayed += 1
-            for tp in list(pending):
-                position = await consumer.position(tp)
-                outcome.next_offsets[tp.partition] = min(position, ends[tp])
-                if position >= ends[tp]:
-                    pending.discard(tp)
-        for tp in partitions:
-            outcome.next_offsets.setdefault(tp.partition, ends[tp])
-        return outcome
-    finally:
-        await producer.stop()
-        await consumer.stop()
+    bootstrap = env.get("MIMIS_OPS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    return KafkaConnection.for_operator(bootstrap, env).client_options()
 
 
 def _offset(text: str) -> tuple[int, int]:

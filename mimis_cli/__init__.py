@@ -1,0 +1,1 @@
+"""``mimis``: the command line for operators and provider integrators (typer + rich)."""

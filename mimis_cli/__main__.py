@@ -1,0 +1,3 @@
+from mimis_cli.app import main
+
+main()
