@@ -36,12 +36,13 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
     issuer = Issuer(store, catalogue, keys, lookup_key, settings.bulk_max_rows)
     runtime.bind_routes(catalogue.routes())
     group = settings.assessment_consumer_group or f"{settings.consumer_group or settings.service_name}-assessments"
-    consumer = AssessmentConsumer(
+    routes = assessment_routes(store, catalogue, lookup_key)
+    consumers = [AssessmentConsumer(
         provider_secrets=secrets, service=settings.service_name, group_id=group,
         kafka=settings.kafka_connection(), client=runtime.client, db=runtime.db,
-        contracts=runtime.contracts, routes=assessment_routes(store, catalogue, lookup_key),
+        contracts=runtime.contracts, routes=routes,
         max_attempts=settings.consumer_max_attempts, backoff_seconds=settings.consumer_backoff_seconds,
-        backoff_max_seconds=settings.consumer_backoff_max_seconds)
+        backoff_max_seconds=settings.consumer_backoff_max_seconds) for _ in range(settings.assessment_consumers)]
 
     async def start(_: ServiceRuntime) -> None:
         await keys.ensure_indexes()
@@ -49,10 +50,15 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
         await catalogue.ensure_indexes()
         await store.ensure_indexes()
         await keys.ensure_key()
-        await consumer.start()
+        for consumer in consumers:
+            await consumer.start()
+
+    async def stop() -> None:
+        for consumer in consumers:
+            await consumer.stop()
 
     runtime.on_startup = [start]
-    runtime.on_shutdown.append(consumer.stop)
+    runtime.on_shutdown.append(stop)
     app = create_service_app(
         runtime,
         ROUTERS,
@@ -63,5 +69,5 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
     )
     app.state.issuer = issuer
     app.state.provider_secrets = secrets
-    app.state.assessment_consumer = consumer
+    app.state.assessment_consumers = consumers
     return app

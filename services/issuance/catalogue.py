@@ -8,6 +8,7 @@ details (the awarding body on a credential).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,10 +44,27 @@ def _time(text: str) -> datetime:
 
 
 class CatalogueReadModel:
+    #: How long the hot path trusts what it read (the catalog's own events arrive asynchronously
+    #: anyway; this adds at most this much to the time a retirement takes to reach issuance).
+    CACHE_SECONDS = 5.0
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.versions = db["catalogue_versions"]
         self.providers = db["providers"]
         self._parsed: dict[tuple[str, Any], CatalogueVersion] = {}
+        self._recent: dict[tuple[str, str, int], tuple[float, CatalogueVersion]] = {}
+
+    async def issuable_cached(self, provider_id: str, micro_credential_id: str, version: int) -> CatalogueVersion:
+        """:meth:`issuable`, remembering a yes for :attr:`CACHE_SECONDS` (a no is never remembered)."""
+        key = (provider_id, micro_credential_id, version)
+        hit = self._recent.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.CACHE_SECONDS:
+            return hit[1]
+        found = await self.issuable(provider_id, micro_credential_id, version)
+        if len(self._recent) > 5000:
+            self._recent.clear()
+        self._recent[key] = (time.monotonic(), found)
+        return found
 
     async def ensure_indexes(self) -> None:
         await self.versions.create_index([("micro_credential_id", ASCENDING), ("version", ASCENDING)], unique=True)

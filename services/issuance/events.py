@@ -23,13 +23,16 @@ from mimis_platform.envelope import Event, from_kafka
 from services.issuance.catalogue import CatalogueReadModel, NotIssuable
 from services.issuance.domain.assessment import AssessmentRefused, command_from_assessment, signature_problem
 from services.issuance.keystore import ProviderSecrets
-from services.issuance.storage import CredentialStore, IndexTaken
+from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken
 
 ASSESSMENT_RECORDED = "provider.assessment.recorded.v1"
 
 
 def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dict[str, Handler]:
+    # Provider event ids met again under a new CloudEvents id: the next attempt looks first.
+    resent: set[str] = set()
+
     async def recorded(event: Event, session: AsyncClientSession) -> None:
         try:
             command = command_from_assessment(event.data, lookup_key)
@@ -37,11 +40,14 @@ def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, loo
             raise PermanentError(f"refused: {exc}") from None
         if event.data["result"] != "passed":
             return  # acknowledged (the inbox remembers it); nothing to issue
-        if await store.already_issued(command, session):
-            return  # the provider sent the same assessment again under another CloudEvents id
+        source = f"{command.provider_id}:{command.source_event_id}"
+        if source in resent:
+            resent.discard(source)
+            if await store.already_issued(command, session):
+                return  # the provider sent the same assessment again under another CloudEvents id
         try:
-            version = await catalogue.issuable(command.provider_id, command.micro_credential_id, command.version,
-                                               session)
+            version = await catalogue.issuable_cached(command.provider_id, command.micro_credential_id,
+                                                      command.version)
         except NotIssuable as exc:
             if exc.final:
                 raise PermanentError(f"refused: {exc}") from None
@@ -53,12 +59,16 @@ def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, loo
             raise PermanentError(f"refused: {exc}") from None
         try:
             await store.save(command, version, issued, now, session)
+        except AlreadyIssued:
+            # Unique source key: the whole transaction is void; the next attempt finds the credential.
+            resent.add(source)
+            raise RetryableError("a credential for this provider event id exists; checking") from None
         except IndexTaken:
             await store.refresh_allocator()
             raise RetryableError("status index taken by another replica") from None
         except DuplicateKeyError:
-            # Another consumer stored this provider event first; the next attempt finds it.
-            raise RetryableError("issued concurrently") from None
+            # Two events of one learner (a new e-mail address) at once: the next attempt finds the record.
+            raise RetryableError("the learner was recorded concurrently") from None
 
     return {ASSESSMENT_RECORDED: recorded}
 

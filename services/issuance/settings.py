@@ -37,4 +37,8 @@ class IssuanceSettings(ServiceSettings):
     # previous secret still verifies for this long, so a provider can switch without losses.
     provider_secret_overlap_hours: int = Field(72, ge=0, le=24 * 30)
     assessment_consumer_group: str | None = None
+    # Members of the assessment consumer group in this process: each handles its partitions'
+    # events one at a time, so several overlap their database round trips (at most one per
+    # partition of provider.assessments is useful).
+    assessment_consumers: int = Field(3, ge=1, le=12)
     bulk_max_rows: int = Field(1000, ge=1, le=10_000)

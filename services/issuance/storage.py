@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -61,6 +61,10 @@ class UnknownCredential(Exception):
 
 class AlreadyRevoked(Exception):
     pass
+
+
+class AlreadyIssued(Exception):
+    """A credential for this provider event exists (the provider re-sent it under a new id)."""
 
 
 class IndexTaken(Exception):
@@ -145,27 +149,18 @@ class CredentialStore:
 
     # --- issuing ------------------------------------------------------------------------------
     async def _learner_ref(self, command: IssueCommand, now: datetime, session: AsyncClientSession) -> str:
+        """The learner's pseudonym, the record made or brought up to date in one round trip."""
         person = command.learner
-        doc = await self.learners.find_one({"email": person.normalised_email}, session=session)
-        if doc is not None:
-            changes = {k: v for k, v in (("name", person.name.strip()), ("language", person.language))
-                       if doc.get(k) != v}
-            if person.date_of_birth and doc.get("date_of_birth") != person.date_of_birth.isoformat():
-                changes["date_of_birth"] = person.date_of_birth.isoformat()
-            if person.pin_lookup and doc.get("pin_lookup") != person.pin_lookup:
-                changes["pin_lookup"] = person.pin_lookup
-            if changes:
-                await self.learners.update_one({"_id": doc["_id"]}, {"$set": changes}, session=session)
-            return str(doc["_id"])
-        ref = new_learner_ref()
-        record: Document = {"_id": ref, "email": person.normalised_email, "name": person.name.strip(),
-                            "language": person.language, "created_at": now, "erased_at": None}
+        changes: Document = {"name": person.name.strip(), "language": person.language}
         if person.date_of_birth:
-            record["date_of_birth"] = person.date_of_birth.isoformat()
+            changes["date_of_birth"] = person.date_of_birth.isoformat()
         if person.pin_lookup:
-            record["pin_lookup"] = person.pin_lookup
-        await self.learners.insert_one(record, session=session)
-        return ref
+            changes["pin_lookup"] = person.pin_lookup
+        doc = await self.learners.find_one_and_update(
+            {"email": person.normalised_email},
+            {"$set": changes, "$setOnInsert": {"_id": new_learner_ref(), "created_at": now, "erased_at": None}},
+            upsert=True, return_document=ReturnDocument.AFTER, projection={"_id": 1}, session=session)
+        return str(doc["_id"])
 
     async def prepare(self, command: IssueCommand, catalogue: CatalogueVersion, now: datetime) -> IssuedCredential:
         """Build and sign (pure work, no writes): the status index is taken here."""
@@ -198,6 +193,8 @@ class CredentialStore:
         except DuplicateKeyError as exc:
             if "status_index" in str(exc):
                 raise IndexTaken(str(exc)) from exc
+            if "source_key" in str(exc):
+                raise AlreadyIssued(source_key) from exc
             raise
         event = Event(type=ISSUED, source=SOURCE, partition_key=issued.credential_id,
                       subject=f"credentials/{issued.credential_id}", time=now,

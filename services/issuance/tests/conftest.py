@@ -204,6 +204,7 @@ def issuance_settings(stack: LocalStack, unique_name: str, issuer: DevelopmentIs
         "consumer_group": f"issuance-{unique_name}",
         "relay_idle_seconds": 0.05,
         "consumer_max_attempts": 3,
+        "assessment_consumers": 1,
         "consumer_backoff_seconds": 0.05,
         "auth_jwks": jwks_setting(issuer),
         "auth_issuer": issuer.issuer,
