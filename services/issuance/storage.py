@@ -160,6 +160,7 @@ class CredentialStore:
             {"email": person.normalised_email},
             {"$set": changes, "$setOnInsert": {"_id": new_learner_ref(), "created_at": now, "erased_at": None}},
             upsert=True, return_document=ReturnDocument.AFTER, projection={"_id": 1}, session=session)
+        assert doc is not None  # an upsert returning the document after always finds one
         return str(doc["_id"])
 
     async def prepare(self, command: IssueCommand, catalogue: CatalogueVersion, now: datetime) -> IssuedCredential:
