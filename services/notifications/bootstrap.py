@@ -91,8 +91,9 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
         await store.ensure_indexes()
         if settings.delivery_worker:
             stop.clear()
-            tasks.append(asyncio.create_task(worker.run(stop, settings.delivery_idle_seconds),
-                                             name="notifications-delivery-worker"))
+            for i in range(settings.delivery_loops):
+                tasks.append(asyncio.create_task(worker.run(stop, settings.delivery_idle_seconds),
+                                                 name=f"notifications-delivery-worker-{i}"))
 
     async def shutdown() -> None:
         stop.set()

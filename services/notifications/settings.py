@@ -32,8 +32,11 @@ class NotificationsSettings(ServiceSettings):
 
     # --- the delivery worker ----------------------------------------------------------------
     delivery_worker: bool = True  # tests drive the worker themselves, with their own clock
-    delivery_batch_size: int = Field(50, ge=1, le=1000)
+    delivery_batch_size: int = Field(100, ge=1, le=1000)
     delivery_concurrency: int = Field(32, ge=1, le=1000)
+    # Rounds in flight at once: one claims and records while another sends, and a slow endpoint
+    # holds up only its own round.
+    delivery_loops: int = Field(2, ge=1, le=32)
     delivery_lease_seconds: float = Field(60.0, gt=0)
     delivery_idle_seconds: float = Field(0.5, gt=0)
 

@@ -97,12 +97,13 @@ class NotificationsStore:
     async def ensure_indexes(self) -> None:
         await self.subscriptions.create_index([("organisation_id", ASCENDING), ("_id", ASCENDING)])
         await self.subscriptions.create_index([("event_types", ASCENDING), ("enabled", ASCENDING)])
+        # One delivery per (event, target) is the ``_id`` itself (derived from the pair, see
+        # ``delivery_id``): its unique index refuses a second one, and a separate compound unique
+        # index would cost every write again (each index is rewritten on every update on the
+        # local database). The other indexes serve the worker's claim and the delivery log.
         d = self.deliveries
-        await d.create_index([("event_key", ASCENDING), ("target", ASCENDING)], unique=True,
-                             name="one_delivery_per_event_and_target")
         await d.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         await d.create_index([("subscription_id", ASCENDING), ("sort_key", DESCENDING)])
-        await d.create_index([("subscription_id", ASCENDING), ("status", ASCENDING)])
         await self.attempts.create_index([("delivery_id", ASCENDING), ("number", ASCENDING)])
 
     # --- subscriptions ----------------------------------------------------------------------
