@@ -62,6 +62,8 @@ def _service_env(
     env[f"{prefix}HTTP_PORT"] = str(port)
     env[f"{prefix}HTTP_HOST"] = HOST
     env[f"{prefix}ENVIRONMENT"] = "development"
+    if prefix == "ISSUANCE_":  # status lists and share links point at the local service
+        env["ISSUANCE_PUBLIC_BASE_URL"] = urls["issuance"]
     if prefix == "GATEWAY_":
         for name, url in urls.items():
             if name != "gateway":
@@ -139,7 +141,7 @@ def write_state(stack: LocalStack, urls: dict[str, str]) -> None:
 
 
 #: Demo loaders run as their own processes, so this shared package imports no service.
-DEMO_LOADERS = ("services.catalog.demo",)
+DEMO_LOADERS = ("services.catalog.demo", "services.issuance.demo")
 
 
 async def _load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
