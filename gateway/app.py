@@ -59,7 +59,7 @@ def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBas
 
     app = FastAPI(title="MIMIS gateway", lifespan=lifespan,
                   description="GraphQL for web and partner clients at /graphql; the schema is gateway/schema.graphql.")
-    app.state.tokens = tokens
+    app.state.tokens, app.state.settings = tokens, settings
     app.include_router(health_router({"mongodb": mongo_check(client)}))
 
     @app.get("/.well-known/jwks.json", tags=["identity"],

@@ -8,6 +8,7 @@ micro-credentials are one call to the catalog, however many entries and provider
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -32,6 +33,9 @@ class GatewayContext(BaseContext):
             self._load_providers, max_batch_size=PROVIDER_BATCH)
         self.versions: DataLoader[tuple[str, int], dict[str, Any] | None] = DataLoader(self._load_versions)
         self.review_summaries: DataLoader[str, dict[str, Any] | None] = DataLoader(self._load_summaries)
+        # Catalogue searches by their parameters (JSON): the same provider's entries asked under many
+        # nodes are one search.
+        self.searches: DataLoader[str, dict[str, Any]] = DataLoader(self._load_searches)
 
     @property
     def token(self) -> str | None:
@@ -49,6 +53,11 @@ class GatewayContext(BaseContext):
         return list(await asyncio.gather(*(
             self.services.get("catalog", f"/micro-credentials/{mc}/versions/{n}", token=token, missing_is_none=True)
             for mc, n in keys)))
+
+    async def _load_searches(self, keys: list[str]) -> list[dict[str, Any]]:
+        token = self.token
+        return list(await asyncio.gather(*(
+            self.services.get("catalog", "/micro-credentials", token=token, params=json.loads(k)) for k in keys)))
 
     async def _load_summaries(self, ids: list[str]) -> list[dict[str, Any] | None]:
         return list(await asyncio.gather(*(

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m gateway.export_schema           # rewrite the file
     .venv/bin/python -m gateway.export_schema --check   # exit 1 when it is stale
+    (--file PATH: another file than gateway/schema.graphql)
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ def sdl() -> str:
 
 def main(argv: list[str]) -> int:
     text = sdl()
+    target = Path(argv[argv.index("--file") + 1]) if "--file" in argv else SCHEMA_FILE
     if "--check" in argv:
-        current = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
+        current = target.read_text() if target.exists() else ""
         if current != text:
-            print(f"{SCHEMA_FILE} is stale; run: python -m gateway.export_schema", file=sys.stderr)
+            print(f"{target} is stale; run: python -m gateway.export_schema", file=sys.stderr)
             return 1
         return 0
-    SCHEMA_FILE.write_text(text)
-    print(f"wrote {SCHEMA_FILE}")
+    target.write_text(text)
+    print(f"wrote {target}")
     return 0
 
 

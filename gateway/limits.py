@@ -6,7 +6,8 @@
   expensive field under a thousand names;
 - cost (:func:`cost_rule`, ours: strawberry has none): an upper bound of the objects the query
   may return. A field costs 1; a field taking ``first`` multiplies what is below it by ``first``
-  (the page-size cap when it is a variable); any other list multiplies by ``LIST_FACTOR``. A
+  (the page-size cap when it is a variable); any other list multiplies by ``LIST_FACTOR``
+  (except those in :func:`_walked_once`). A
   micro-credential page of 50 with providers and review summaries costs a few thousand; the
   same page nested three times through providers costs hundreds of thousands and is refused.
 """
@@ -46,6 +47,11 @@ from gateway.settings import GatewaySettings
 from mimis_platform.logs import get_logger
 
 LIST_FACTOR = 10
+#: A type's lists in introspection. Nesting one inside another (``fields { type { fields ... } }``)
+#: multiplies by the whole schema at each level, and no tool needs it (GraphiQL's query follows
+#: type references with ``ofType``), so it costs more than any limit.
+_TYPE_LISTS = frozenset({"fields", "inputFields", "interfaces", "possibleTypes", "enumValues"})
+UNBOUNDED = 10**9
 
 _log = get_logger(__name__)
 
@@ -56,28 +62,37 @@ def _is_list(field_type: Any) -> bool:
     return isinstance(field_type, GraphQLList)
 
 
+def _walked_once(parent: Any, name: str) -> bool:
+    """Lists that do not multiply: a connection's edges and nodes (its ``first`` already did), and
+    ``__schema.types``, the schema's own list of types, which introspection reads once (the lists
+    below it count as usual, so nested introspection bombs are still refused)."""
+    parent_name = parent.name if isinstance(parent, GraphQLObjectType) else ""
+    return parent_name.endswith("Connection") or (parent_name == "__Schema" and name == "types")
+
+
 class _Costing:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], page_cap: int) -> None:
         self.schema, self.fragments, self.page_cap = schema, fragments, page_cap
 
-    def cost(self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str] = frozenset()) -> int:
+    def cost(self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str] = frozenset(),
+             in_type_list: bool = False) -> int:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self._field(selection, parent, seen)
+                total += self._field(selection, parent, seen, in_type_list)
             elif isinstance(selection, InlineFragmentNode):
                 on = self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
-                total += self.cost(selection.selection_set, on or parent, seen)
+                total += self.cost(selection.selection_set, on or parent, seen, in_type_list)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:  # unknown or cyclic: other rules report it
                     continue
                 on = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.cost(fragment.selection_set, on or parent, seen | {name})
+                total += self.cost(fragment.selection_set, on or parent, seen | {name}, in_type_list)
         return total
 
-    def _field(self, node: FieldNode, parent: Any, seen: frozenset[str]) -> int:
+    def _field(self, node: FieldNode, parent: Any, seen: frozenset[str], in_type_list: bool) -> int:
         fields = getattr(parent, "fields", None) or {}
         name = node.name.value
         definition = fields.get(name)
@@ -98,10 +113,13 @@ class _Costing:
         elif definition is not None and "first" in definition.args:
             default = definition.args["first"].default_value
             factor = default if isinstance(default, int) else self.page_cap
-        elif _is_list(definition_type) and not (isinstance(parent, GraphQLObjectType)
-                                                and parent.name.endswith("Connection")):
+        elif _is_list(definition_type) and not _walked_once(parent, name):
             factor = LIST_FACTOR
-        return 1 + max(factor, 1) * self.cost(node.selection_set, get_named_type(definition_type), seen)
+        type_list = isinstance(parent, GraphQLObjectType) and parent.name == "__Type" and name in _TYPE_LISTS
+        if type_list and in_type_list:
+            return UNBOUNDED
+        return 1 + max(factor, 1) * self.cost(node.selection_set, get_named_type(definition_type), seen,
+                                              in_type_list or type_list)
 
 
 def cost_rule(max_cost: int, page_cap: int) -> type[ValidationRule]:
@@ -114,9 +132,11 @@ def cost_rule(max_cost: int, page_cap: int) -> type[ValidationRule]:
                 return
             cost = _Costing(self.context.schema, fragments, page_cap).cost(node.selection_set, root)
             if cost > max_cost:
+                why = ("nests a type's lists inside another's in introspection" if cost >= UNBOUNDED
+                       else f"may cost {cost}, more than the limit of {max_cost}; ask for smaller pages or fewer "
+                            "nested lists")
                 self.report_error(GraphQLError(
-                    f"the query may cost {cost}, more than the limit of {max_cost}; ask for smaller pages "
-                    "or fewer nested lists",
+                    f"the query {why}",
                     node, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value, "cost": cost, "maxCost": max_cost}))
 
     return CostLimit

@@ -65,7 +65,7 @@ def _client_error(service: str, answer: httpx.Response) -> GatewayError:
     body = body if isinstance(body, dict) else {}
     message = str(body.get("message") or f"the {service} service refused ({answer.status_code})")
     field_errors = [
-        {"field": _camel_path(str(e.get("field", ""))), "message": str(e.get("message", "")),
+        {"field": str(e.get("field", "")), "message": str(e.get("message", "")),
          "type": str(e.get("type", ""))}
         for e in body.get("errors") or [] if isinstance(e, dict)
     ]
@@ -73,11 +73,3 @@ def _client_error(service: str, answer: httpx.Response) -> GatewayError:
     return GatewayError(code, message, service=service, field_errors=field_errors or None,
                         reason=str(body["error"]) if body.get("error") else None)
 
-
-def _camel_path(path: str) -> str:
-    """``content.learning_outcomes.0`` -> ``content.learningOutcomes.0``: the names GraphQL clients use,
-    except inside ``content``, which is the catalog's own JSON document."""
-    parts = path.split(".")
-    if parts and parts[0] == "content":
-        return path
-    return ".".join(p.split("_")[0] + "".join(w.title() for w in p.split("_")[1:]) for p in parts)

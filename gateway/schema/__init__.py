@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from gateway.schema.access import AccessMutation, AccessQuery
 from gateway.schema.catalogue import CatalogueQuery
@@ -22,5 +24,12 @@ Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, Statistic
 Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, AccessMutation))
 
 
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Client errors are the client's business, not the log's: a refused document or a FORBIDDEN is an
+        answer. Faults are logged where they are masked (gateway.limits), unreachable services in
+        gateway.services."""
+
+
 def build_schema(extensions: list[Any] | None = None, subscription: type | None = None) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=subscription, extensions=extensions or [])
+    return GatewaySchema(query=Query, mutation=Mutation, subscription=subscription, extensions=extensions or [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -298,7 +299,7 @@ async def search(info: Info, filter: CatalogueFilter | None, sort: CatalogueSort
               "facets": "true" if wants_counts else "false"}
     if after:
         params["cursor"] = after
-    page = await ctx(info).services.get("catalog", "/micro-credentials", token=ctx(info).token, params=params)
+    page = await ctx(info).searches.load(json.dumps(params, sort_keys=True))
     nodes = [MicroCredential.of_search_item(i) for i in page["items"]]
     end = page.get("next_cursor")
     edges = [MicroCredentialEdge(node=n, cursor=end if i == len(nodes) - 1 else None) for i, n in enumerate(nodes)]

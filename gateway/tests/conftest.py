@@ -77,7 +77,8 @@ async def _seed(region: Region, catalog: httpx.AsyncClient, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def region(stack: LocalStack, mongo_client: AsyncMongoClient[Document], dev_issuer: DevelopmentIssuer) -> AsyncIterator[Region]:
+async def region(stack: LocalStack, mongo_client: AsyncMongoClient[Document],
+                 dev_issuer: DevelopmentIssuer) -> AsyncIterator[Region]:
     name = f"gw{int(time.time() * 1000) % 10**9}"
     key = gateway_key()
     catalog_settings, quality_settings = service_settings(stack, name, dev_issuer, key)

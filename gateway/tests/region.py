@@ -129,3 +129,25 @@ class Region:
 
     def service_calls(self) -> list[tuple[str, str, str]]:
         return list(self.transport.calls)
+
+
+async def gql_execute(url: str, query: str, variables: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A query through ``gql``, the Python GraphQL client partners use: (data, errors)."""
+    from gql import Client, gql
+    from gql.transport.exceptions import TransportQueryError
+    from gql.transport.httpx import HTTPXAsyncTransport
+
+    transport = HTTPXAsyncTransport(url=f"{url}/graphql", headers=headers or {}, timeout=60)
+    async with Client(transport=transport, fetch_schema_from_transport=False) as session:
+        try:
+            request = gql(query)
+            request.variable_values = variables or {}
+            data = await session.execute(request)
+        except TransportQueryError as exc:
+            return exc.data, list(exc.errors or [])
+    return data, []
+
+
+def codes(errors: list[dict[str, Any]]) -> list[str]:
+    return [str((e.get("extensions") or {}).get("code")) for e in errors]
