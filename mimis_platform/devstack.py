@@ -68,6 +68,16 @@ def _service_env(
         for name, url in urls.items():
             if name != "gateway":
                 env[f"GATEWAY_{name.upper()}_URL"] = url
+    # Partner systems call with API keys; the gateway exchanges a key for a token it signs with this
+    # key, and every service trusts that issuer beside the development issuer.
+    gateway_tokens = DevelopmentIssuer.load_or_create(stack.root / "gateway-token-key.json",
+                                                      issuer="https://gateway.mimis.localhost")
+    if prefix == "GATEWAY_":
+        env["GATEWAY_TOKEN_SIGNING_KEY"] = json.dumps(gateway_tokens.key.as_dict(private=True))
+        env["GATEWAY_TOKEN_ISSUER"] = gateway_tokens.issuer
+    else:
+        env[f"{prefix}AUTH_TRUSTED_ISSUERS"] = json.dumps([{"issuer": gateway_tokens.issuer,
+                                                            "jwks": gateway_tokens.jwks()}])
     return env
 
 
