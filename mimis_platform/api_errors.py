@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 
 # A service's own wording for a 405 on some of its paths (e.g. "the audit trail is append-only");
@@ -91,6 +92,15 @@ def install_error_handlers(app: FastAPI, method_not_allowed: MethodNotAllowedMes
             errors=errors,
         )
         return JSONResponse(status_code=422, content=body.model_dump())
+
+    @app.exception_handler(ConnectionFailure)
+    async def _database_unreachable(_: Request, exc: ConnectionFailure) -> JSONResponse:
+        # Includes server selection time-outs and a connection lost mid-request. A commit cut off
+        # mid-way may or may not have landed, and the message says so.
+        body = ErrorBody(error="database_unavailable",
+                         message="the database is not reachable just now; try again in a few seconds "
+                         "(a write cut off mid-way may have landed: look before repeating a create)")
+        return JSONResponse(status_code=503, content=body.model_dump(), headers={"Retry-After": "5"})
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -81,6 +81,29 @@ def _service_env(
     return env
 
 
+def start_services(stack: LocalStack, issuer: DevelopmentIssuer, urls: dict[str, str],
+                   extra_env: dict[str, str] | None = None) -> list[ServiceProcess]:
+    """Start the processes named in ``urls`` (a subset of :data:`PROCESSES`), each on its URL's port
+    and logging to the stack's logs folder. ``extra_env`` keys without a prefix get each
+    service's prefix (e.g. ``RELAY_IDLE_SECONDS``). Wait for them with :func:`wait_ready`."""
+    started: list[ServiceProcess] = []
+    for name, module, prefix, _ in PROCESSES:
+        if name not in urls:
+            continue
+        port = int(urls[name].rsplit(":", 1)[1])
+        env = _service_env(stack, prefix, port, urls, issuer)
+        env.update({f"{prefix}{key}": value for key, value in (extra_env or {}).items()})
+        server = ServerProcess(name=f"MIMIS {name}", port=port, argv=[sys.executable, "-m", module],
+                               log_path=stack.root / "logs" / f"{name}.log", env=env)
+        server.start()
+        started.append(ServiceProcess(name, urls[name], server))
+    return started
+
+
+async def wait_ready(services: list[ServiceProcess], timeout: float = 90.0) -> None:
+    await asyncio.gather(*(_wait_ready(s, timeout) for s in services))
+
+
 async def _wait_ready(service: ServiceProcess, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer yet"
@@ -115,16 +138,7 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
         await ensure_topics(stack.kafka_bootstrap_servers, CONTRACTS.topics)
         ports = {name: (base_port + offset if base_port else free_port()) for name, _, _, offset in PROCESSES}
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
-        for name, module, prefix, _ in PROCESSES:
-            server = ServerProcess(
-                name=f"MIMIS {name}",
-                port=ports[name],
-                argv=[sys.executable, "-m", module],
-                log_path=stack.root / "logs" / f"{name}.log",
-                env=_service_env(stack, prefix, ports[name], urls, issuer),
-            )
-            server.start()
-            services.append(ServiceProcess(name, urls[name], server))
+        services.extend(start_services(stack, issuer, urls))
         await asyncio.gather(*(_wait_ready(s, 90.0) for s in services))
         await _load_demo_data(stack, urls)
         _print_urls(stack, services)

@@ -46,6 +46,9 @@ def free_port() -> int:
 
 def ensure_port_free(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: connections closed a moment ago (TIME_WAIT, e.g. after a restart) do
+        # not hold the port; only another listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError as exc:
