@@ -3,8 +3,9 @@
 In one run, on a fresh local stack (Tansu + SecantusDB in a temporary folder), against one local
 receiver (uvicorn in its own process, answering 200 at once), with the same N webhooks:
 
-  (a) bare HTTP:      an httpx loop POSTs the N bodies, ``--concurrency`` at a time (and, for
-                      reference, one at a time);
+  (a) bare HTTP:      an httpx loop POSTs the N bodies, ``--concurrency`` at a time, and again one
+                      at a time; the faster of the two is the HTTP limit (on a small machine httpx's
+                      pool overhead can make the concurrent loop the slower one);
   (b) bare database:  the work a delivery cannot avoid, without HTTP: claim the N due deliveries
                       in batches under a lease and record each outcome and attempt (the store's own
                       calls, two bulk writes per batch);
@@ -13,7 +14,7 @@ receiver (uvicorn in its own process, answering 200 at once), with the same N we
                       through the SSRF guard, record.
 
 It prints deliveries/s for each, ``worker / bare HTTP`` (the issue's ratio) and
-``worker / min(a, b)``.
+``worker / min(a, b)`` (the ratio to the slower of the two limits the worker cannot beat).
 
     .venv/bin/python benchmarks/notifications_delivery.py [--deliveries N] [--subscriptions S]
         [--batch-size B] [--concurrency C] [--loops L]
