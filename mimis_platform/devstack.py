@@ -64,6 +64,10 @@ def _service_env(
     env[f"{prefix}ENVIRONMENT"] = "development"
     if prefix == "ISSUANCE_":  # status lists and share links point at the local service
         env["ISSUANCE_PUBLIC_BASE_URL"] = urls["issuance"]
+    if prefix == "NOTIFICATIONS_":  # learner e-mails ask the local issuance, with a development service token
+        env["NOTIFICATIONS_ISSUANCE_URL"] = urls["issuance"]
+        env["NOTIFICATIONS_DEV_ISSUER_KEY_PATH"] = str(stack.root / "dev-issuer-key.json")
+        env["NOTIFICATIONS_MAIL_DROP_DIR"] = str(stack.root / "mail")  # no SMTP server locally: .eml files
     if prefix == "GATEWAY_":
         for name, url in urls.items():
             if name != "gateway":

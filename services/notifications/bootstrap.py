@@ -78,7 +78,8 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
                            max_response_bytes=settings.webhook_max_response_bytes)
     mailer = Mailer(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_username,
                                settings.smtp_password.get_secret_value(), settings.smtp_starttls,
-                               settings.smtp_use_tls, settings.smtp_timeout_seconds, settings.mail_from))
+                               settings.smtp_use_tls, settings.smtp_timeout_seconds, settings.mail_from,
+                               settings.mail_drop_dir))
     box = SecretBox(settings.secret_key.get_secret_value())
     worker = DeliveryWorker(store, sender, box, mailer, recipients, settings.retry_policy(), clock,
                             batch_size=settings.delivery_batch_size, concurrency=settings.delivery_concurrency,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import aiosmtplib
 
@@ -29,6 +31,7 @@ class SmtpConfig:
     use_tls: bool = False
     timeout: float = 30.0
     sender: str = "MIMIS <no-reply@mikromeriter.skane.se>"
+    drop_dir: str = ""  # development: write .eml files here instead of sending
 
 
 class Mailer:
@@ -49,6 +52,10 @@ class Mailer:
 
     async def send(self, to: str, mail: Mail, language: str, message_id: str) -> None:
         c = self.config
+        if c.drop_dir:
+            message = self.message(to, mail, language, message_id)
+            await asyncio.to_thread(_drop, Path(c.drop_dir) / f"{message_id}.eml", message.as_bytes())
+            return
         try:
             await aiosmtplib.send(
                 self.message(to, mail, language, message_id), hostname=c.host, port=c.port,
@@ -65,3 +72,8 @@ class Mailer:
             raise TemporaryMailFailure(f"SMTP {exc.code}: {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise TemporaryMailFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _drop(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)

@@ -49,6 +49,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_use_tls: bool = False
     smtp_timeout_seconds: float = Field(30.0, gt=0)
     mail_from: str = "MIMIS <no-reply@mikromeriter.skane.se>"
+    # Development only: write each e-mail as an .eml file in this folder instead of sending it
+    # (``make run`` sets it to .stack/mail). Refused in production.
+    mail_drop_dir: str = ""
 
     # --- calls to issuance (the learner's contact details, asked at send time) ---------------
     issuance_url: str = "http://127.0.0.1:8103"
@@ -65,6 +68,8 @@ class NotificationsSettings(ServiceSettings):
         if self.environment == "production":
             if self.allow_private_webhook_urls:
                 raise ValueError("allow_private_webhook_urls is for development only")
+            if self.mail_drop_dir:
+                raise ValueError("mail_drop_dir is for development only; production sends over SMTP")
             if not self.token_url:
                 raise ValueError("token_url is empty; production needs the identity provider's token endpoint")
         return self

@@ -3,6 +3,16 @@ issuance's recipient endpoint, served for real, at send time), a provider's revi
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from services.notifications.domain import emails
+from services.notifications.mailer import Mailer, SmtpConfig
+from services.notifications.settings import NotificationsSettings
 from services.notifications.tests.conftest import NotificationsUnderTest
 from services.notifications.tests.factories import issued, provider_registered, review_decided, uid
 
@@ -135,3 +145,23 @@ async def test_a_permanently_refused_address_is_not_retried(notifications: Notif
     await n.drain()
     state = await n.store.delivery(delivery["_id"])
     assert state is not None and state["status"] == "failed" and "550" in state["last_error"]
+
+
+async def test_development_mail_drop_writes_eml_files(tmp_path: Path) -> None:
+    mailer = Mailer(SmtpConfig("127.0.0.1", 1, drop_dir=str(tmp_path / "mail")))
+    await mailer.send("anna@example.se", emails.Mail("Ämne", "Hej!\n"), "sv", "msg_1")
+    [written] = (tmp_path / "mail").iterdir()
+    message = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert message["To"] == "anna@example.se" and message["Subject"] == "Ämne"
+
+
+def test_development_switches_are_refused_in_production() -> None:
+    production: dict[str, Any] = {
+        "environment": "production", "auth_jwks": '{"keys": []}', "secret_key": "s" * 32,
+        "token_url": "https://login.example/token", "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_mechanism": "SCRAM-SHA-512", "kafka_sasl_username": "notifications",
+        "kafka_sasl_password": "p" * 16, "kafka_create_topics": False}
+    NotificationsSettings(**production)
+    for name, value in (("allow_private_webhook_urls", True), ("mail_drop_dir", "/tmp/mail"), ("token_url", "")):
+        with pytest.raises(ValidationError, match=name):
+            NotificationsSettings(**{**production, name: value})
