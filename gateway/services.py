@@ -29,12 +29,14 @@ class Services:
     def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
         self.http, self.urls = http, urls
 
-    async def call(self, service: str, method: str, path: str, *, token: str | None = None,
-                   params: Any = None, json: Any = None, missing_is_none: bool = False) -> Any:
+    async def call(self, service: str, method: str, path: str, *, token: str | None = None, params: Any = None,
+                   json: Any = None, files: Any = None, missing_is_none: bool = False,
+                   answers: tuple[int, ...] = ()) -> Any:
+        """The service's JSON answer; ``answers`` are further statuses whose body the caller reads itself."""
         headers = {"authorization": f"Bearer {token}"} if token else {}
         try:
             answer = await self.http.request(method, f"{self.urls[service]}{path}", params=params, json=json,
-                                             headers=headers)
+                                             files=files, headers=headers)
         except httpx.TimeoutException as exc:
             _log.warning("service timed out", service=service, path=path)
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service did not answer in time",
@@ -43,7 +45,7 @@ class Services:
             _log.warning("service unreachable", service=service, path=path, error=type(exc).__name__)
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service cannot be reached",
                                service=service) from exc
-        if answer.status_code < 300:
+        if answer.status_code < 300 or answer.status_code in answers:
             return answer.json() if answer.content else None
         if answer.status_code == 404 and missing_is_none:
             return None
@@ -62,14 +64,19 @@ def _client_error(service: str, answer: httpx.Response) -> GatewayError:
         body = answer.json()
     except ValueError:
         body = {}
+    return error_of(service, answer.status_code, body)
+
+
+def error_of(service: str, status: int, body: Any) -> GatewayError:
+    """The GatewayError for a service's refusal in the shared error shape."""
     body = body if isinstance(body, dict) else {}
-    message = str(body.get("message") or f"the {service} service refused ({answer.status_code})")
+    message = str(body.get("message") or f"the {service} service refused ({status})")
     field_errors = [
         {"field": str(e.get("field", "")), "message": str(e.get("message", "")),
          "type": str(e.get("type", ""))}
         for e in body.get("errors") or [] if isinstance(e, dict)
     ]
-    code = _CODES.get(answer.status_code, ErrorCode.BAD_USER_INPUT)
+    code = _CODES.get(status, ErrorCode.BAD_USER_INPUT)
     return GatewayError(code, message, service=service, field_errors=field_errors or None,
                         reason=str(body["error"]) if body.get("error") else None)
 

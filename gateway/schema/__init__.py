@@ -15,13 +15,17 @@ from strawberry.types import ExecutionContext
 
 from gateway.schema.access import AccessMutation, AccessQuery
 from gateway.schema.catalogue import CatalogueQuery
+from gateway.schema.credentials import CredentialMutation, CredentialQuery
 from gateway.schema.drafts import DraftMutation, DraftQuery
 from gateway.schema.reviews import ReviewMutation, ReviewQuery
 from gateway.schema.statistics import StatisticsQuery
 from gateway.schema.system import SystemQuery
+from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 
-Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, StatisticsQuery, AccessQuery, SystemQuery))
-Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, AccessMutation))
+Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, CredentialQuery, WebhookQuery,
+                              StatisticsQuery, AccessQuery, SystemQuery))
+Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, CredentialMutation, WebhookMutation,
+                                    AccessMutation))
 
 
 class GatewaySchema(strawberry.Schema):

@@ -18,14 +18,18 @@ from gateway.tests.region import (
     Region,
     gateway_key,
     gateway_settings,
+    partner_service_settings,
     served,
     service_settings,
 )
 from mimis_platform.auth import DevelopmentIssuer
-from mimis_platform.localstack import LocalStack
+from mimis_platform.localstack import LocalStack, free_port
 from mimis_platform.mongo import Document
+from mimis_platform.service_tokens import DevelopmentTokenSource
 from services.catalog.bootstrap import bootstrap as catalog_app
 from services.catalog.tests.factories import content_payload, provider_payload
+from services.issuance.bootstrap import bootstrap as issuance_app
+from services.notifications.bootstrap import bootstrap as notifications_app
 from services.quality.bootstrap import bootstrap as quality_app
 from services.quality.demo import approve_through_quality
 
@@ -83,16 +87,25 @@ async def region(stack: LocalStack, mongo_client: AsyncMongoClient[Document],
     key = gateway_key()
     catalog_settings, quality_settings = service_settings(stack, name, dev_issuer, key)
     transport = CountingTransport()
+    issuance_port = free_port()
+    issuance_url = f"http://127.0.0.1:{issuance_port}"
+    issuance_settings, notifications_settings = partner_service_settings(stack, name, dev_issuer, key, issuance_url)
+    tokens = DevelopmentTokenSource(dev_issuer, "service:notifications")
     try:
         async with served(catalog_app(catalog_settings)) as catalog_url, \
-                served(quality_app(quality_settings)) as quality_url:
-            settings = gateway_settings(stack, name, dev_issuer, key, catalog_url, quality_url)
+                served(quality_app(quality_settings)) as quality_url, \
+                served(issuance_app(issuance_settings), issuance_port), \
+                served(notifications_app(notifications_settings, tokens=tokens)) as notifications_url:
+            settings = gateway_settings(stack, name, dev_issuer, key, catalog_url, quality_url, issuance_url,
+                                        notifications_url)
             gateway = gateway_app(settings, transport=transport)
             async with served(gateway) as gateway_url:
-                region = Region(catalog_url, quality_url, gateway_url, dev_issuer, transport, gateway)
+                region = Region(catalog_url, quality_url, issuance_url, notifications_url, gateway_url, dev_issuer,
+                                transport, gateway)
                 async with httpx.AsyncClient(base_url=catalog_url, timeout=60) as catalog:
                     await _seed(region, catalog, name)
                 yield region
     finally:
-        for database in (f"catalog_{name}", f"quality_{name}", f"gateway_{name}"):
+        for database in (f"catalog_{name}", f"quality_{name}", f"gateway_{name}", f"issuance_{name}",
+                         f"notifications_{name}"):
             await mongo_client.drop_database(database)

@@ -24,6 +24,8 @@ from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.localstack import LocalStack, free_port
 from mimis_platform.testing import jwks_setting
 from services.catalog.settings import CatalogSettings
+from services.issuance.settings import IssuanceSettings
+from services.notifications.settings import NotificationsSettings
 from services.quality.settings import QualitySettings
 
 GATEWAY_ISSUER = "https://gateway.mimis.test"
@@ -77,25 +79,43 @@ def trusted_gateway(key: OKPKey) -> str:
     return json.dumps([{"issuer": GATEWAY_ISSUER, "jwks": {"keys": [key.as_dict(private=False)]}}])
 
 
-def service_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer,
-                     key: OKPKey) -> tuple[CatalogSettings, QualitySettings]:
-    common: dict[str, Any] = {
+def _common(stack: LocalStack, issuer: DevelopmentIssuer, key: OKPKey) -> dict[str, Any]:
+    return {
         "kafka_bootstrap_servers": stack.kafka_bootstrap_servers, "mongo_url": stack.mongo_url,
         "relay_idle_seconds": 0.05, "auth_jwks": jwks_setting(issuer), "auth_issuer": issuer.issuer,
-        "auth_trusted_issuers": trusted_gateway(key), "log_level": "WARNING",
+        "auth_trusted_issuers": trusted_gateway(key), "log_level": "WARNING", "environment": "test",
     }
+
+
+def service_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer,
+                     key: OKPKey) -> tuple[CatalogSettings, QualitySettings]:
+    common = _common(stack, issuer, key)
     return (CatalogSettings(mongo_database=f"catalog_{name}", consumer_group=f"catalog-{name}", **common),
             QualitySettings(mongo_database=f"quality_{name}", consumer_group=f"quality-{name}", **common))
 
 
+def partner_service_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer, key: OKPKey,
+                             issuance_url: str) -> tuple[IssuanceSettings, NotificationsSettings]:
+    common = _common(stack, issuer, key)
+    return (
+        IssuanceSettings(mongo_database=f"issuance_{name}", consumer_group=f"issuance-{name}",
+                         assessment_consumer_group=f"issuance-assessments-{name}", assessment_consumers=1,
+                         public_base_url=issuance_url, **common),
+        NotificationsSettings(mongo_database=f"notifications_{name}", consumer_group=f"notifications-{name}",
+                              delivery_worker=False, allow_private_webhook_urls=True, issuance_url=issuance_url,
+                              **common),
+    )
+
+
 def gateway_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer, key: OKPKey, catalog_url: str,
-                     quality_url: str, **overrides: Any) -> GatewaySettings:
+                     quality_url: str, issuance_url: str = "http://127.0.0.1:9",
+                     notifications_url: str = "http://127.0.0.1:9", **overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "environment": "test", "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
         "mongo_url": stack.mongo_url, "mongo_database": f"gateway_{name}", "auth_jwks": jwks_setting(issuer),
         "auth_issuer": issuer.issuer, "secret_key": "gateway-test-pepper", "token_issuer": GATEWAY_ISSUER,
         "token_signing_key": json.dumps(key.as_dict(private=True)), "catalog_url": catalog_url,
-        "quality_url": quality_url, "issuance_url": "http://127.0.0.1:9", "notifications_url": "http://127.0.0.1:9",
+        "quality_url": quality_url, "issuance_url": issuance_url, "notifications_url": notifications_url,
         "log_level": "WARNING", "service_timeout_seconds": 10.0,
     }
     values.update(overrides)
@@ -106,6 +126,8 @@ def gateway_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer, ke
 class Region:
     catalog_url: str
     quality_url: str
+    issuance_url: str
+    notifications_url: str
     gateway_url: str
     issuer: DevelopmentIssuer
     transport: CountingTransport

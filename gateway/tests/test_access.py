@@ -36,6 +36,11 @@ OPERATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "verdict": ("mutation { giveVerdict(reviewId: \"rv-none\", decision: APPROVE) { id } }", {}),
     "quality statistics": ("{ qualityStatistics { open decided } }", {}),
     "api keys": ("{ apiKeys { id } }", {}),
+    "webhook event types": ("{ webhookEventTypes { type } }", {}),
+    "my credentials": ("{ myCredentials { nodes { id } } }", {}),
+    "credentials issued by p0": ("query($p: ID!) { issuedCredentials(providerId: $p) { nodes { id } } }",
+                                 {"p": "p0"}),
+    "webhook subscriptions": ("{ webhookSubscriptions { nodes { id } } }", {}),
 }
 
 U, F, N = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
@@ -50,6 +55,10 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "verdict":              (U, F, F, N, F, F, F, F, F, F),  # the reviewer passes the gateway; quality: no such review
     "quality statistics":   (U, F, F, F, OK, F, F, F, F, F),
     "api keys":             (U, F, F, F, F, F, F, F, F, OK),
+    "webhook event types":  (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "my credentials":       (U, F, F, F, F, F, F, OK, F, F),
+    "credentials issued by p0": (U, OK, F, F, F, F, F, F, F, F),
+    "webhook subscriptions": (U, OK, OK, F, F, OK, OK, F, OK, OK),
 }
 
 ROWS = [(op, person, expected) for op, answers in MATRIX.items()
