@@ -122,13 +122,13 @@ class NotificationsUnderTest:
 
 
 def notifications_settings(stack: LocalStack, unique_name: str, issuer: DevelopmentIssuer, smtp: SmtpServer,
-                           issuance_url: str, **overrides: Any) -> NotificationsSettings:
+                           **overrides: Any) -> NotificationsSettings:
     options: dict[str, Any] = {
         "kafka_bootstrap_servers": stack.kafka_bootstrap_servers, "mongo_url": stack.mongo_url,
         "mongo_database": f"notifications_{unique_name}", "consumer_group": f"notifications-{unique_name}",
         "auth_jwks": jwks_setting(issuer), "auth_issuer": issuer.issuer, "delivery_worker": False,
         "allow_private_webhook_urls": True, "webhook_timeout_seconds": 2.0, "smtp_host": "127.0.0.1",
-        "smtp_port": smtp.port, "issuance_url": issuance_url, "consumer_backoff_seconds": 0.05,
+        "smtp_port": smtp.port, "consumer_backoff_seconds": 0.05,
     }
     options.update(overrides)
     return NotificationsSettings(**options)
@@ -151,7 +151,8 @@ def notifications_factory(stack: LocalStack, mongo_client: Any, unique_name: str
         clock = ManualClock()
         with SmtpServer(refuse=lambda a: a.startswith("nobody@")) as smtp, \
                 IssuanceRecipientEndpoint(dev_issuer.verifier()) as issuance:
-            settings = notifications_settings(stack, unique_name, dev_issuer, smtp, issuance.url, **overrides)
+            overrides.setdefault("issuance_url", issuance.url)
+            settings = notifications_settings(stack, unique_name, dev_issuer, smtp, **overrides)
             tokens = DevelopmentTokenSource(dev_issuer, "service:notifications")
             app = bootstrap(settings, clock=clock, resolver=resolver, tokens=tokens)
             try:
