@@ -5,6 +5,7 @@ local port; nothing here is a mock of the code under test."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class HttpServer:
 
     respond: Callable[[BaseHTTPRequestHandler, bytes], tuple[int, dict[str, str], bytes]]
     port: int = field(default_factory=free_port)
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this server context
 
     def __post_init__(self) -> None:
         respond = self.respond
@@ -57,6 +59,8 @@ class HttpServer:
                 pass
 
         self._server = _Server((HOST, self.port), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -89,12 +93,12 @@ class Received:
 class WebhookReceiver:
     """A partner's endpoint: records every request; answers from a script, then ``default``."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Received] = []
         self.script: list[Reply] = []
         self.default = Reply(200)
         self._lock = threading.Lock()
-        self.server = HttpServer(self._respond)
+        self.server = HttpServer(self._respond, tls=tls)
 
     def _respond(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
