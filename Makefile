@@ -37,6 +37,9 @@ typecheck: install
 bench: install
 	$(PY) benchmarks/outbox_relay.py
 	$(PY) benchmarks/catalog_search.py
+	$(PY) benchmarks/issuance_throughput.py
+	$(PY) benchmarks/notifications_delivery.py
+	$(PY) benchmarks/system_load.py
 
 ## k8s-generate: rewrite the generated Kubernetes files (topics, users, workloads, MongoDB) and the image's pins
 k8s-generate: install

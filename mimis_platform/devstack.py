@@ -144,7 +144,7 @@ async def _run(root: Path, base_port: int, kafka_port: int, mongo_port: int, sto
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
         services.extend(start_services(stack, issuer, urls))
         await asyncio.gather(*(_wait_ready(s, 90.0) for s in services))
-        await _load_demo_data(stack, urls)
+        await load_demo_data(stack, urls)
         _print_urls(stack, services)
         write_state(stack, urls)
         if not stop_after_ready:
@@ -172,7 +172,7 @@ def write_state(stack: LocalStack, urls: dict[str, str]) -> None:
 DEMO_LOADERS = ("services.catalog.demo", "services.issuance.demo")
 
 
-async def _load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
+async def load_demo_data(stack: LocalStack, urls: dict[str, str]) -> None:
     for module in DEMO_LOADERS:
         loader = await asyncio.create_subprocess_exec(
             sys.executable,
