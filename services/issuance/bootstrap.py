@@ -12,7 +12,7 @@ from services.issuance.catalogue import CatalogueReadModel
 from services.issuance.domain.credential import IssuerProfile
 from services.issuance.domain.keys import did_web
 from services.issuance.domain.sealing import Sealer
-from services.issuance.events import AssessmentConsumer, assessment_routes
+from services.issuance.events import AssessmentConsumer, BatchIssuing, assessment_routes
 from services.issuance.issuer import Issuer
 from services.issuance.keystore import KeyStore, ProviderSecrets
 from services.issuance.settings import IssuanceSettings
@@ -37,8 +37,10 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
     runtime.bind_routes(catalogue.routes())
     group = settings.assessment_consumer_group or f"{settings.consumer_group or settings.service_name}-assessments"
     routes = assessment_routes(store, catalogue, lookup_key)
+    batch = BatchIssuing(store, catalogue, lookup_key) if settings.assessment_batch_size > 1 else None
     consumers = [AssessmentConsumer(
-        provider_secrets=secrets, service=settings.service_name, group_id=group,
+        provider_secrets=secrets, batch=batch, batch_size=settings.assessment_batch_size,
+        service=settings.service_name, group_id=group,
         kafka=settings.kafka_connection(), client=runtime.client, db=runtime.db,
         contracts=runtime.contracts, routes=routes,
         max_attempts=settings.consumer_max_attempts, backoff_seconds=settings.consumer_backoff_seconds,

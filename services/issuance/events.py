@@ -10,22 +10,36 @@ event that can never pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, Topic
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from mimis_platform.consumer import EventConsumer, Handler, PermanentError, RetryableError
 from mimis_platform.envelope import Event, from_kafka
 from services.issuance.catalogue import CatalogueReadModel, NotIssuable
-from services.issuance.domain.assessment import AssessmentRefused, command_from_assessment, signature_problem
+from services.issuance.domain.assessment import (
+    AssessmentRefused,
+    IssueCommand,
+    command_from_assessment,
+    signature_problem,
+)
+from services.issuance.domain.credential import CatalogueVersion
+from services.issuance.domain.issuing import IssuedCredential
 from services.issuance.keystore import ProviderSecrets
-from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken
+from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken, source_key
 
 ASSESSMENT_RECORDED = "provider.assessment.recorded.v1"
+Record: TypeAlias = "ConsumerRecord[Any, Any]"
+_log = logging.getLogger(__name__)
 
 
 def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
@@ -73,35 +87,155 @@ def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, loo
     return {ASSESSMENT_RECORDED: recorded}
 
 
-class AssessmentConsumer(EventConsumer):
-    """The shared consumer plus the provider signature check (see the module's doc)."""
+class BatchIssuing:
+    """Many assessment events in one transaction (the consumer's batch path): the events that
+    cannot be settled here (refused, not issuable yet) are handed back for the one-at-a-time path,
+    which retries or dead-letters each with its reason."""
 
-    def __init__(self, *, provider_secrets: ProviderSecrets, **options: Any) -> None:
+    def __init__(self, store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store, self.catalogue, self.lookup_key, self.clock = store, catalogue, lookup_key, clock
+
+    async def __call__(self, items: list[tuple[Record, Event]],
+                       session: AsyncClientSession) -> tuple[list[tuple[Record, Event]], list[tuple[Record, Event]]]:
+        single: list[tuple[Record, Event]] = []
+        done: list[tuple[Record, Event]] = []
+        plans: list[tuple[Record, Event, IssueCommand]] = []
+        for record, event in items:
+            try:
+                command = command_from_assessment(event.data, self.lookup_key)
+            except AssessmentRefused:
+                single.append((record, event))
+                continue
+            if event.data["result"] != "passed":
+                done.append((record, event))
+            else:
+                plans.append((record, event, command))
+        keys = [source_key(command, "") for _, _, command in plans]
+        issued_before = await self.store.issued_sources(keys, session) if keys else set()
+        now = self.clock().replace(microsecond=0)
+        prepared: list[tuple[IssueCommand, CatalogueVersion, IssuedCredential]] = []
+        issued_now: list[tuple[Record, Event]] = []
+        for (record, event, command), key in zip(plans, keys, strict=True):
+            if key in issued_before:
+                done.append((record, event))  # re-sent under a new CloudEvents id
+                continue
+            try:
+                version = await self.catalogue.issuable_cached(command.provider_id, command.micro_credential_id,
+                                                               command.version)
+                issued = await self.store.prepare(command, version, now)
+            except (NotIssuable, AssessmentRefused):
+                single.append((record, event))
+                continue
+            issued_before.add(key)
+            prepared.append((command, version, issued))
+            issued_now.append((record, event))
+        if prepared:
+            await self.store.save_many(prepared, now, session)
+        return single, done + issued_now
+
+
+class AssessmentConsumer(EventConsumer):
+    """The shared consumer plus the provider signature check (see the module's doc), reading in
+    batches: a batch's events are issued in one transaction (inbox, learners, credentials, outbox),
+    which is what makes SecantusDB/MongoDB keep up; any event the batch cannot settle, and every
+    event of a batch whose transaction fails, goes through the shared one-at-a-time path."""
+
+    def __init__(self, *, provider_secrets: ProviderSecrets, batch: BatchIssuing | None = None,
+                 batch_size: int = 200, **options: Any) -> None:
         super().__init__(**options)
         self.provider_secrets = provider_secrets
+        self.batch = batch
+        if batch is None:
+            return
+        # Replace the shared single-record subscriber with a batch one (same commit policy).
+        service, group_id = options["service"], options["group_id"]
+        self.broker = KafkaBroker(
+            self.kafka.bootstrap_servers, security=self.kafka.security(), client_id=f"{service}-{group_id}",
+            consumer_only=True, apply_types=False, graceful_timeout=options.get("graceful_timeout", 15.0),
+            log_level=logging.DEBUG, description=f"Provider assessment events consumed by {service}.")
+        subscriber = self.broker.subscriber(
+            *(Topic(name, declare=False) for name in self.topics), group_id=group_id, batch=True,
+            max_records=batch_size, batch_timeout_ms=50,
+            auto_offset_reset=options.get("auto_offset_reset", "earliest"),
+            ack_policy=AckPolicy.NACK_ON_ERROR,  # commit once the batch's outcome is durable
+            session_timeout_ms=options.get("session_timeout_ms", 10_000),
+            heartbeat_interval_ms=options.get("heartbeat_interval_ms", 3_000),
+            parser=_parse_batch_leniently, decoder=_raw_batch, no_reply=True,
+            title=f"{service}:{group_id}", description=ASSESSMENT_RECORDED)
+        subscriber(self._consume_batch)
 
-    async def _on_record(self, record: ConsumerRecord[Any, Any]) -> None:
+    async def _screen(self, record: Record) -> Event | None:
+        """Decode, contract and signature; None when the record was dead-lettered or skipped."""
         try:
             event = from_kafka(record.key, record.value, record.headers)
         except Exception:
             await super()._on_record(record)  # dead-letters it as undecodable
-            return
-        handler = self.routes.get(event.type)
-        if handler is None:
-            await super()._on_record(record)
-            return
+            return None
+        if event.type not in self.routes:
+            await super()._on_record(record)  # skipped or dead-lettered as unknown
+            return None
         try:
             self.contracts.validate(event.type, event.data)
         except Exception as exc:
             await self._dead_letter(record, f"contract violation: {type(exc).__name__}: {exc}")
-            return
+            return None
         problem = await self._signature_problem(record, event)
         if problem is not None:
             await self._dead_letter(record, f"bad signature: {problem}")
-            return
-        await self._handle(record, event, handler)
+            return None
+        return event
 
-    async def _signature_problem(self, record: ConsumerRecord[Any, Any], event: Event) -> str | None:
+    async def _on_record(self, record: Record) -> None:
+        event = await self._screen(record)
+        if event is not None:
+            await self._handle(record, event, self.routes[event.type])
+
+    async def _consume_batch(self, records: Any) -> None:
+        ready = []
+        for record in cast("tuple[Record, ...]", records):
+            event = await self._screen(record)
+            if event is not None:
+                ready.append((record, event))
+        single = ready
+        if self.batch is not None and len(ready) > 1:
+            try:
+                single = await self._apply_batch(ready)
+            except Exception as exc:  # a conflict, a duplicate, an outage: the careful path decides
+                _log.info("a batch of %d assessment events goes one at a time: %s: %s", len(ready),
+                          type(exc).__name__, exc)
+        for record, event in single:
+            await self._handle(record, event, self.routes[event.type])
+
+    async def _apply_batch(self, ready: list[tuple[Record, Event]]) -> list[tuple[Record, Event]]:
+        assert self.batch is not None
+        async with self.client.start_session() as session:
+            await session.start_transaction()
+            try:
+                ids = sorted({event.id for _, event in ready})
+                seen = {(d["event_id"], d["source"]) async for d in self.inbox.find(
+                    {"event_id": {"$in": ids}}, {"event_id": 1, "source": 1}, session=session)}
+                fresh = []
+                for record, event in ready:
+                    if (event.id, event.source) not in seen:
+                        seen.add((event.id, event.source))
+                        fresh.append((record, event))
+                single, done = await self.batch(fresh, session)
+                if done:
+                    now = datetime.now(UTC)
+                    await self.inbox.insert_many([{
+                        "event_id": e.id, "source": e.source, "type": e.type, "topic": r.topic,
+                        "partition": r.partition, "offset": r.offset, "group_id": self.group_id, "received_at": now,
+                    } for r, e in done], session=session)
+                await session.commit_transaction()
+            finally:
+                if session.in_transaction:
+                    await session.abort_transaction()
+        self.counters.handled += len(done)
+        self.counters.duplicates += len(ready) - len(fresh)
+        return single
+
+    async def _signature_problem(self, record: Record, event: Event) -> str | None:
         headers = {name.lower(): (raw or b"").decode("latin-1") for name, raw in record.headers}
         provider_id = str(event.data["provider_id"])
         body = record.value or b""
@@ -110,3 +244,18 @@ class AssessmentConsumer(EventConsumer):
             problem = signature_problem(body, headers, event.id,
                                         await self.provider_secrets.current(provider_id, fresh=True))
         return problem
+
+
+async def _parse_batch_leniently(records: tuple[Record, ...],
+                                 default: Callable[[Any], Awaitable[StreamMessage[Any]]]) -> StreamMessage[Any]:
+    """FastStream's batch parser decodes every header as UTF-8; a binary header would fail there,
+    before our code could dead-letter it. It gets safe copies; the message keeps the originals."""
+    safe = tuple(dataclasses.replace(r, headers=[(k, (v or b"").decode("utf-8", "replace").encode())
+                                                 for k, v in r.headers]) for r in records)
+    message = await default(safe)
+    message.raw_message = records
+    return message
+
+
+def _raw_batch(message: StreamMessage[Any]) -> Any:
+    return message.raw_message

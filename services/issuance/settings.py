@@ -41,4 +41,6 @@ class IssuanceSettings(ServiceSettings):
     # events one at a time, so several overlap their database round trips (at most one per
     # partition of provider.assessments is useful).
     assessment_consumers: int = Field(3, ge=1, le=12)
+    # Events a consumer reads and issues in one transaction (1: one at a time, no batch path).
+    assessment_batch_size: int = Field(200, ge=1, le=1000)
     bulk_max_rows: int = Field(1000, ge=1, le=10_000)

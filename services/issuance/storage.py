@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -49,6 +49,13 @@ LIST_FILL = LIST_LENGTH // 2  # a list takes new credentials until half full (he
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def source_key(command: IssueCommand, credential_id: str) -> str:
+    """Unique per provider event (so a re-sent event never issues twice) or per API issuance."""
+    if command.source_event_id:
+        return f"event:{command.provider_id}:{command.source_event_id}"
+    return f"api:{credential_id}"
 
 
 def new_learner_ref() -> str:
@@ -173,15 +180,12 @@ class CredentialStore:
                        credential_id=new_credential_id(), now=now, catalogue_base_url=self.catalogue_base_url)
         return issued
 
-    async def save(self, command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
-                   now: datetime, session: AsyncClientSession) -> Issued:
-        """Learner, credential and issued event in the caller's transaction."""
-        learner_ref = await self._learner_ref(command, now, session)
+    def _credential_doc(self, command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
+                        learner_ref: str, now: datetime) -> Document:
         entry = issued.credential["credentialStatus"]
-        source_key = (f"event:{command.provider_id}:{command.source_event_id}" if command.source_event_id
-                      else f"api:{issued.credential_id}")
-        doc: Document = {
-            "_id": issued.credential_id, "source_key": source_key, "source_event_id": command.source_event_id,
+        return {
+            "_id": issued.credential_id, "source_key": source_key(command, issued.credential_id),
+            "source_event_id": command.source_event_id,
             "provider_id": command.provider_id, "micro_credential_id": catalogue.micro_credential_id,
             "version": catalogue.version, "learner_ref": learner_ref, "issued_at": now,
             "sort_key": f"{iso(now)}|{issued.credential_id}",
@@ -189,19 +193,72 @@ class CredentialStore:
             "status_index": int(entry["statusListIndex"]), "status": ACTIVE, "kid": issued.kid,
             "jws": issued.jws, "document": issued.credential, "proof": None, "erased": False,
         }
+
+    @staticmethod
+    def _issued_event(command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
+                      learner_ref: str, now: datetime) -> Event:
+        return Event(type=ISSUED, source=SOURCE, partition_key=issued.credential_id,
+                     subject=f"credentials/{issued.credential_id}", time=now,
+                     data=issued_event_data(issued, catalogue, learner_ref, command.source_event_id, iso(now)))
+
+    async def save(self, command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
+                   now: datetime, session: AsyncClientSession) -> Issued:
+        """Learner, credential and issued event in the caller's transaction."""
+        learner_ref = await self._learner_ref(command, now, session)
+        doc = self._credential_doc(command, catalogue, issued, learner_ref, now)
         try:
             await self.credentials.insert_one(doc, session=session)
         except DuplicateKeyError as exc:
             if "status_index" in str(exc):
                 raise IndexTaken(str(exc)) from exc
             if "source_key" in str(exc):
-                raise AlreadyIssued(source_key) from exc
+                raise AlreadyIssued(doc["source_key"]) from exc
             raise
-        event = Event(type=ISSUED, source=SOURCE, partition_key=issued.credential_id,
-                      subject=f"credentials/{issued.credential_id}", time=now,
-                      data=issued_event_data(issued, catalogue, learner_ref, command.source_event_id, iso(now)))
-        await self.outbox.add(event, session)
+        await self.outbox.add(self._issued_event(command, catalogue, issued, learner_ref, now), session)
         return Issued(issued.credential_id, learner_ref, catalogue.micro_credential_id, catalogue.version)
+
+    async def save_many(self, prepared: Sequence[tuple[IssueCommand, CatalogueVersion, IssuedCredential]],
+                        now: datetime, session: AsyncClientSession) -> None:
+        """Many credentials, their learners and events in the caller's transaction, in a handful of
+        round trips whatever their number (the batch path of the assessment consumer)."""
+        emails = sorted({c.learner.normalised_email for c, _, _ in prepared})
+        known = {d["email"]: d async for d in self.learners.find({"email": {"$in": emails}}, session=session)}
+        refs: dict[str, str] = {}
+        new_learners: list[Document] = []
+        updates: list[UpdateOne] = []
+        for command, _, _ in prepared:
+            person = command.learner
+            email = person.normalised_email
+            changes: Document = {"name": person.name.strip(), "language": person.language}
+            if person.date_of_birth:
+                changes["date_of_birth"] = person.date_of_birth.isoformat()
+            if person.pin_lookup:
+                changes["pin_lookup"] = person.pin_lookup
+            if email in known:
+                refs[email] = str(known[email]["_id"])
+                if any(known[email].get(k) != v for k, v in changes.items()):
+                    updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
+            elif email in refs:
+                updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
+            else:
+                refs[email] = new_learner_ref()
+                new_learners.append({"_id": refs[email], "email": email, **changes, "created_at": now,
+                                     "erased_at": None})
+        if new_learners:
+            await self.learners.insert_many(new_learners, session=session)
+        if updates:
+            await self.learners.bulk_write(updates, ordered=True, session=session)
+        docs, events = [], []
+        for command, version, issued in prepared:
+            ref = refs[command.learner.normalised_email]
+            docs.append(self._credential_doc(command, version, issued, ref, now))
+            events.append(self._issued_event(command, version, issued, ref, now))
+        await self.credentials.insert_many(docs, ordered=True, session=session)
+        await self.outbox.add_many(events, session)
+
+    async def issued_sources(self, keys: Sequence[str], session: AsyncClientSession) -> set[str]:
+        found = self.credentials.find({"source_key": {"$in": list(keys)}}, {"source_key": 1}, session=session)
+        return {d["source_key"] async for d in found}
 
     async def already_issued(self, command: IssueCommand, session: AsyncClientSession | None = None) -> bool:
         if not command.source_event_id:

@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -216,19 +217,26 @@ def issuance_settings(stack: LocalStack, unique_name: str, issuer: DevelopmentIs
     return IssuanceSettings(**options)
 
 
-@pytest.fixture
-async def issuance(stack: LocalStack, mongo_client: Any, unique_name: str,
-                   dev_issuer: DevelopmentIssuer) -> AsyncIterator[IssuanceUnderTest]:
-    settings = issuance_settings(stack, unique_name, dev_issuer)
+@asynccontextmanager
+async def running_issuance(stack: LocalStack, mongo_client: Any, unique_name: str, issuer: DevelopmentIssuer,
+                           **overrides: Any) -> AsyncIterator[IssuanceUnderTest]:
+    settings = issuance_settings(stack, unique_name, issuer, **overrides)
     app = bootstrap(settings)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://issuance") as http:
-                yield IssuanceUnderTest(http, app, dev_issuer, stack, settings, f"prov-{unique_name}",
+                yield IssuanceUnderTest(http, app, issuer, stack, settings, f"prov-{unique_name}",
                                         f"mc-{unique_name}")
     finally:
         await mongo_client.drop_database(settings.mongo_database)
+
+
+@pytest.fixture
+async def issuance(stack: LocalStack, mongo_client: Any, unique_name: str,
+                   dev_issuer: DevelopmentIssuer) -> AsyncIterator[IssuanceUnderTest]:
+    async with running_issuance(stack, mongo_client, unique_name, dev_issuer) as running:
+        yield running
 
 
 def jws_payload(token: str) -> dict[str, Any]:

@@ -6,13 +6,31 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
+from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.consumer import DLQ_REASON
-from services.issuance.tests.conftest import ASSESSMENTS, IssuanceUnderTest, eventually, header, read_topic
+from mimis_platform.localstack import LocalStack
+from services.issuance.tests.conftest import (
+    ASSESSMENTS,
+    IssuanceUnderTest,
+    eventually,
+    header,
+    read_topic,
+    running_issuance,
+)
 from services.issuance.tests.service_factories import status_changed
 
 
+@pytest.mark.parametrize("batch_size", [1, 200], ids=["one-at-a-time", "batched"])
 async def test_an_assessment_delivered_three_times_and_resent_under_a_new_id_is_one_credential(
-        issuance: IssuanceUnderTest) -> None:
+        stack: LocalStack, mongo_client: Any, unique_name: str, dev_issuer: DevelopmentIssuer, batch_size: int) -> None:
+    async with running_issuance(stack, mongo_client, unique_name, dev_issuer,
+                                assessment_batch_size=batch_size) as issuance:
+        await delivered_three_times_and_resent(issuance)
+
+
+async def delivered_three_times_and_resent(issuance: IssuanceUnderTest) -> None:
     await issuance.publish()
     secret = await issuance.new_secret()
     data = issuance.assessment()
