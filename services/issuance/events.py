@@ -20,11 +20,14 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, Topic
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from mimis_platform.consumer import EventConsumer, Handler, PermanentError, RetryableError
 from mimis_platform.envelope import Event, from_kafka
+from mimis_platform.tracecontext import context_from, current_trace_context
 from services.issuance.catalogue import CatalogueReadModel, NotIssuable
 from services.issuance.domain.assessment import (
     AssessmentRefused,
@@ -40,6 +43,7 @@ from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken
 ASSESSMENT_RECORDED = "provider.assessment.recorded.v1"
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
 _log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 
 def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
@@ -116,6 +120,7 @@ class BatchIssuing:
         now = self.clock().replace(microsecond=0)
         prepared: list[tuple[IssueCommand, CatalogueVersion, IssuedCredential]] = []
         issued_now: list[tuple[Record, Event]] = []
+        traces: list[dict[str, str]] = []
         for (record, event, command), key in zip(plans, keys, strict=True):
             if key in issued_before:
                 done.append((record, event))  # re-sent under a new CloudEvents id
@@ -130,9 +135,22 @@ class BatchIssuing:
             issued_before.add(key)
             prepared.append((command, version, issued))
             issued_now.append((record, event))
+            traces.append(self._trace(record, event))
         if prepared:
-            await self.store.save_many(prepared, now, session)
+            await self.store.save_many(prepared, now, session, traces)
         return single, done + issued_now
+
+
+    @staticmethod
+    def _trace(record: Record, event: Event) -> dict[str, str]:
+        """A consumer span per event, child of the provider's trace, so the issued event (and the
+        notification it causes) joins the trace the provider's record carried."""
+        with _tracer.start_as_current_span(
+            f"consume {event.type}", context=context_from(event.trace_context), kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                        "messaging.kafka.message.offset": record.offset, "cloudevents.event_id": event.id,
+                        "mimis.batch": True}):
+            return current_trace_context()
 
 
 class AssessmentConsumer(EventConsumer):

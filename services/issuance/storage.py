@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -218,7 +218,8 @@ class CredentialStore:
         return Issued(issued.credential_id, learner_ref, catalogue.micro_credential_id, catalogue.version)
 
     async def save_many(self, prepared: Sequence[tuple[IssueCommand, CatalogueVersion, IssuedCredential]],
-                        now: datetime, session: AsyncClientSession) -> None:
+                        now: datetime, session: AsyncClientSession,
+                        traces: Sequence[dict[str, str]] | None = None) -> None:
         """Many credentials, their learners and events in the caller's transaction, in a handful of
         round trips whatever their number (the batch path of the assessment consumer)."""
         emails = sorted({c.learner.normalised_email for c, _, _ in prepared})
@@ -249,10 +250,11 @@ class CredentialStore:
         if updates:
             await self.learners.bulk_write(updates, ordered=True, session=session)
         docs, events = [], []
-        for command, version, issued in prepared:
+        for i, (command, version, issued) in enumerate(prepared):
             ref = refs[command.learner.normalised_email]
             docs.append(self._credential_doc(command, version, issued, ref, now))
-            events.append(self._issued_event(command, version, issued, ref, now))
+            event = self._issued_event(command, version, issued, ref, now)
+            events.append(replace(event, trace_context=traces[i]) if traces and traces[i] else event)
         await self.credentials.insert_many(docs, ordered=True, session=session)
         await self.outbox.add_many(events, session)
 

@@ -30,6 +30,7 @@ from services.issuance.settings import IssuanceSettings
 from services.issuance.tests.service_factories import assessment, provider_registered, published
 
 T = TypeVar("T")
+RawRecord = tuple[bytes, bytes, list[tuple[str, bytes]]]
 ASSESSMENTS = "provider.assessments"
 
 
@@ -142,10 +143,10 @@ class IssuanceUnderTest:
         return str(answer.json()["secret"])
 
     def assessment_record(self, secret: str | None, data: dict[str, Any], event_id: str | None = None,
-                          key: str | None = None) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+                          key: str | None = None, trace: str | None = None) -> RawRecord:
         event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{data.get('provider_id')}/lms",
                       partition_key=key or str(data.get("provider_event_id")), data=data,
-                      id=event_id or str(uuid.uuid4()))
+                      id=event_id or str(uuid.uuid4()), trace_context={"traceparent": trace} if trace else {})
         record = to_kafka(event)
         headers = list(record.headers)
         if secret is not None:

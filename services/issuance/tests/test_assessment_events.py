@@ -144,3 +144,25 @@ async def test_a_rotated_event_secret_keeps_the_previous_one_for_the_overlap(iss
     await issuance.send_assessments([issuance.assessment_record(old, first), issuance.assessment_record(new, second)])
     await issuance.credential_for(first["provider_event_id"])
     await issuance.credential_for(second["provider_event_id"])
+
+
+@pytest.mark.parametrize("batch_size", [1, 200], ids=["one-at-a-time", "batched"])
+async def test_the_issued_event_continues_the_providers_trace(
+        stack: LocalStack, mongo_client: Any, unique_name: str, dev_issuer: DevelopmentIssuer,
+        span_exporter: Any, batch_size: int) -> None:
+    async with running_issuance(stack, mongo_client, unique_name, dev_issuer,
+                                assessment_batch_size=batch_size) as issuance:
+        await issuance.publish()
+        secret = await issuance.new_secret()
+        trace_id = uuid.uuid4().hex
+        traced, other = issuance.assessment(), issuance.assessment()
+        key = f"k-{uuid.uuid4().hex}"  # one partition: both in one batch when batched
+        await issuance.send_assessments([
+            issuance.assessment_record(secret, traced, key=key, trace=f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"),
+            issuance.assessment_record(secret, other, key=key)])
+        credential = await issuance.credential_for(traced["provider_event_id"])
+        await issuance.credential_for(other["provider_event_id"])
+        outbox = issuance.app.state.runtime.db["outbox"]
+        issued = await outbox.find_one({"data.credential_id": credential["_id"]})
+        assert issued is not None
+        assert issued["trace_context"]["traceparent"].split("-")[1] == trace_id
