@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck check bench clean k8s-generate k8s-render k8s-validate
+.PHONY: install browser run test lint typecheck check bench clean k8s-generate k8s-render k8s-validate
 
 install: $(STAMP)
 
@@ -17,12 +17,19 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+## browser: Debian's chromium for the web page tests (Playwright drives it; no browser download)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+	@command -v chromium >/dev/null || { echo "could not install Debian's chromium (apt-get install chromium)"; exit 1; }
+
 ## run: broker, database, every service, the gateway and demo data; prints URLs; Ctrl-C stops all
 run: install
 	$(PY) -m mimis_platform.devstack run
 
 ## test: lint, type check and the whole suite against a real local broker and database
-test: install
+test: install browser
 	$(PY) -m ruff check .
 	$(PY) -m mypy mimis_platform services gateway mimis_cli
 	$(PY) -m pytest
