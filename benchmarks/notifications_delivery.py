@@ -7,8 +7,8 @@ receiver (uvicorn in its own process, answering 200 at once), with the same N we
                       at a time; the faster of the two is the HTTP limit (on a small machine httpx's
                       pool overhead can make the concurrent loop the slower one);
   (b) bare database:  the work a delivery cannot avoid, without HTTP: claim the N due deliveries
-                      in batches under a lease and record each outcome and attempt (the store's own
-                      calls, two bulk writes per batch);
+                      in batches under a lease and record each outcome with its attempt (the store's
+                      own calls: one update_many to lease, one bulk write to record, per batch);
   (c) the worker:     ``DeliveryWorker`` drains N pre-queued deliveries (fanned out as the consumer
                       does: N / S events to S subscriptions): claim, sign (Standard Webhooks), send
                       through the SSRF guard, record.
@@ -143,12 +143,13 @@ async def bare_database(store: NotificationsStore, count: int, batch: int) -> fl
             break
         await store.payloads_by_key(sorted({d["event_key"] for d in claimed}))
         await store.sealed_secrets(sorted({d["subscription_id"] for d in claimed}))
-        updates = [(d["_id"], token, {"$set": {"status": DeliveryStatus.DELIVERED, "attempts": 1, "delivered_at": now,
-                                               "updated_at": now, "last_status": 200, "last_error": None}})
-                   for d in claimed]
-        attempts = [{"delivery_id": d["_id"], "number": 1, "at": now, "status_code": 200, "latency_ms": 1.0,
-                     "error": None, "outcome": "delivered"} for d in claimed]
-        await store.record(updates, attempts)
+        attempt = {"number": 1, "at": now, "status_code": 200, "latency_ms": 1.0, "error": None,
+                   "outcome": "delivered", "recipient": None, "response_excerpt": "ok"}
+        updates = [(d["_id"], token, {"$set": {
+            "status": DeliveryStatus.DELIVERED, "attempts": 1, "delivered_at": now, "updated_at": now,
+            "last_status": 200, "last_error": None, "last_attempt_at": now, "attempt_log": [attempt],
+            "expires_at": now + store.retention}}) for d in claimed]
+        await store.record(updates)
         done += len(claimed)
     return done / (time.perf_counter() - started)
 

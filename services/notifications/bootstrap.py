@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -62,7 +63,7 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
     settings = settings or NotificationsSettings()
     clock = clock or SystemClock()
     runtime = ServiceRuntime(settings=settings)
-    store = NotificationsStore(runtime.client, runtime.db)
+    store = NotificationsStore(runtime.client, runtime.db, timedelta(days=settings.log_retention_days))
     runtime.bind_routes(events.routes(store, runtime.contracts, clock))
 
     # Webhooks get a client of their own: no redirects, no cookies, no proxy from the environment.

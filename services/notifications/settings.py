@@ -30,6 +30,9 @@ class NotificationsSettings(ServiceSettings):
     # After a rotation the previous secret still signs (a second signature) for this long.
     secret_rotation_overlap_seconds: float = Field(24 * 3600.0, ge=0)
 
+    # Finished deliveries (and their attempt log) are kept this long; waiting ones are kept.
+    log_retention_days: int = Field(30, ge=1, le=3650)
+
     # --- the delivery worker ----------------------------------------------------------------
     delivery_worker: bool = True  # tests drive the worker themselves, with their own clock
     delivery_batch_size: int = Field(100, ge=1, le=1000)

@@ -3,8 +3,8 @@
 Collections: ``subscriptions`` (``_id`` = subscription id; the signing secret sealed),
 ``payloads`` (one webhook body per event, shared by its deliveries, so a retry sends the very
 same bytes), ``deliveries`` (one per (event, target): a webhook subscription or an e-mail; the
-``_id`` is the ``webhook-id`` the partner sees), ``attempts`` (the delivery log, one document per
-try), and ``providers`` (a projection of the catalog's provider events: where a provider's
+``_id`` is the ``webhook-id`` the partner sees; its ``attempt_log`` holds every try, so the log
+costs no write of its own), and ``providers`` (a projection of the catalog's provider events: where a provider's
 review outcome goes). A learner's e-mail address is never stored here: it is asked from issuance
 when the message is sent.
 """
@@ -36,6 +36,7 @@ class DeliveryStatus:
 
 WEBHOOK, EMAIL = "webhook", "email"
 EPOCH_MS = timedelta(milliseconds=1)
+MAX_LOGGED_ATTEMPTS = 50  # the newest attempts a delivery keeps (manual redeliveries can add more)
 
 
 def delivery_id(event_key: str, target: str) -> str:
@@ -86,12 +87,12 @@ class ProviderContact:
 
 
 class NotificationsStore:
-    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
-        self.client = client
+    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
+                 retention: timedelta = timedelta(days=30)) -> None:
+        self.client, self.retention = client, retention
         self.subscriptions = db["subscriptions"]
         self.payloads = db["payloads"]
         self.deliveries = db["deliveries"]
-        self.attempts = db["attempts"]
         self.providers = db["providers"]
 
     async def ensure_indexes(self) -> None:
@@ -104,7 +105,11 @@ class NotificationsStore:
         d = self.deliveries
         await d.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         await d.create_index([("subscription_id", ASCENDING), ("sort_key", DESCENDING)])
-        await self.attempts.create_index([("delivery_id", ASCENDING), ("number", ASCENDING)])
+        # Retention: a delivery gets ``expires_at`` when it is final (delivered, failed, skipped);
+        # waiting ones never expire. A payload outlives the retention of its deliveries' log.
+        await d.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+        await self.payloads.create_index([("created_at", ASCENDING)],
+                                         expireAfterSeconds=int(self.retention.total_seconds()) * 2)
 
     # --- subscriptions ----------------------------------------------------------------------
     async def add_subscription(self, s: Subscription, sealed_secret: str) -> None:
@@ -206,10 +211,8 @@ class NotificationsStore:
             {"_id": {"$in": ids}, **due}, {"$set": {"next_attempt_at": now + lease, "lease_owner": token}})
         return [d async for d in self.deliveries.find({"_id": {"$in": ids}, "lease_owner": token})]
 
-    async def record(self, updates: Sequence[tuple[str, str, Document]], attempts: Sequence[Document]) -> None:
-        """Save outcomes (only where our lease still holds) and the attempts, in two bulk writes."""
-        if attempts:
-            await self.attempts.insert_many(list(attempts), ordered=False)
+    async def record(self, updates: Sequence[tuple[str, str, Document]]) -> None:
+        """Save outcomes and their attempts (only where our lease still holds), in one bulk write."""
         if updates:
             await self.deliveries.bulk_write(
                 [UpdateOne({"_id": did, "lease_owner": token}, update) for did, token, update in updates],
@@ -259,18 +262,11 @@ class NotificationsStore:
             query["sort_key"] = {"$lt": before}
         return [d async for d in self.deliveries.find(query).sort("sort_key", DESCENDING).limit(limit)]
 
-    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[Document]]:
-        found: dict[str, list[Document]] = {i: [] for i in delivery_ids}
-        cursor = self.attempts.find({"delivery_id": {"$in": list(delivery_ids)}}).sort("number", ASCENDING)
-        async for a in cursor:
-            found[a["delivery_id"]].append(a)
-        return found
-
     async def redeliver(self, delivery_id_: str, now: datetime) -> Document | None:
         doc: Document | None = await self.deliveries.find_one_and_update(
             {"_id": delivery_id_, "status": {"$ne": DeliveryStatus.PENDING}},
             {"$set": {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "round_failures": 0,
-                      "updated_at": now}},
+                      "updated_at": now}, "$unset": {"expires_at": ""}},
             return_document=True)
         return doc
 

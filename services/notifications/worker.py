@@ -26,7 +26,7 @@ from services.notifications.events import LEARNER_CREDENTIAL, REVIEW_OUTCOME, WE
 from services.notifications.mailer import Mailer, PermanentMailFailure, TemporaryMailFailure
 from services.notifications.recipients import Erased, IssuanceRecipients, RecipientUnavailable, UnknownCredential
 from services.notifications.secret_box import SecretBox
-from services.notifications.storage import EMAIL, DeliveryStatus, NotificationsStore
+from services.notifications.storage import EMAIL, MAX_LOGGED_ATTEMPTS, DeliveryStatus, NotificationsStore
 from services.notifications.webhooks import WebhookSender
 
 _log = logging.getLogger(__name__)
@@ -191,24 +191,25 @@ class DeliveryWorker:
     # --- recording --------------------------------------------------------------------------
     async def _record(self, token: str, outcomes: Sequence[Outcome]) -> None:
         now = self.clock.now()
+        expires = now + self.store.retention
         updates: list[tuple[str, str, dict[str, Any]]] = []
-        attempts: list[dict[str, Any]] = []
         for o in outcomes:
             d = o.delivery
             fields: dict[str, Any] = {"updated_at": now, "last_error": o.error}
+            number = d["attempts"] + 1
             if o.verdict is None:
                 fields["status"] = o.final_status
                 if o.final_status == DeliveryStatus.SKIPPED:
                     self.counters.skipped += 1
-                    attempts.append(self._attempt(d, o, now, d["attempts"] + 1))
-                    fields["attempts"] = d["attempts"] + 1
+                    fields.update(attempts=number, attempt_log=self._logged(d, o, now, number))
+                if o.final_status != DeliveryStatus.HELD:
+                    fields["expires_at"] = expires
                 updates.append((d["_id"], token, {"$set": fields}))
                 continue
-            number = d["attempts"] + 1
-            attempts.append(self._attempt(d, o, now, number))
-            fields.update(attempts=number, last_status=o.status, last_attempt_at=now)
+            fields.update(attempts=number, last_status=o.status, last_attempt_at=now,
+                          attempt_log=self._logged(d, o, now, number))
             if o.verdict is Verdict.DELIVERED:
-                fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now, last_error=None)
+                fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now, last_error=None, expires_at=expires)
                 self.counters.delivered += 1
             elif o.verdict is Verdict.RETRY:
                 failures = d.get("round_failures", 0) + 1
@@ -216,24 +217,22 @@ class DeliveryWorker:
                 when = self.policy.next_attempt(failures, now, after, self.rng)
                 fields["round_failures"] = failures
                 if when is None:
-                    fields["status"] = DeliveryStatus.FAILED
+                    fields.update(status=DeliveryStatus.FAILED, expires_at=expires)
                     self.counters.failed += 1
                 else:
                     fields.update(status=DeliveryStatus.PENDING, next_attempt_at=when)
                     self.counters.retried += 1
             else:
-                fields["status"] = DeliveryStatus.FAILED
+                fields.update(status=DeliveryStatus.FAILED, expires_at=expires)
                 self.counters.failed += 1
             updates.append((d["_id"], token, {"$set": fields}))
-        await self.store.record(updates, attempts)
+        await self.store.record(updates)
 
-    def _attempt(self, d: dict[str, Any], o: Outcome, now: datetime, number: int) -> dict[str, Any]:
-        return {
-            "delivery_id": d["_id"], "number": number, "at": now, "channel": d.get("channel"),
-            "subscription_id": d.get("subscription_id"), "status_code": o.status, "latency_ms": o.latency_ms,
-            "error": o.error, "outcome": (o.verdict.value if o.verdict else o.final_status),
-            "recipient": o.recipient, "response_excerpt": o.excerpt,
-        }
+    def _logged(self, d: dict[str, Any], o: Outcome, now: datetime, number: int) -> list[dict[str, Any]]:
+        attempt = {"number": number, "at": now, "status_code": o.status, "latency_ms": o.latency_ms,
+                   "error": o.error, "outcome": (o.verdict.value if o.verdict else o.final_status),
+                   "recipient": o.recipient, "response_excerpt": o.excerpt}
+        return [*(d.get("attempt_log") or []), attempt][-MAX_LOGGED_ATTEMPTS:]
 
     # --- endpoints that keep failing ----------------------------------------------------------
     async def _endpoint_effects(self, outcomes: Sequence[Outcome]) -> None:

@@ -31,8 +31,7 @@ async def list_deliveries(subscription_id: str, n: NotificationsDep, party: Curr
     await readable_subscription(n, subscription_id, party)
     found = await n.store.deliveries_of(subscription_id, status_, decode_cursor(cursor), limit + 1)
     page = found[:limit]
-    attempts = await n.store.attempts_of([d["_id"] for d in page])
-    return DeliveryPage(items=[DeliveryPublic.of(d, attempts[d["_id"]]) for d in page],
+    return DeliveryPage(items=[DeliveryPublic.of(d) for d in page],
                         next_cursor=encode_cursor(page[-1]["sort_key"]) if len(found) > limit else None)
 
 
@@ -44,7 +43,7 @@ async def get_delivery(subscription_id: str, delivery_id: str, n: NotificationsD
     d = await n.store.delivery(delivery_id)
     if d is None or d.get("subscription_id") != subscription_id:
         raise NotFound(f"no delivery {delivery_id!r} for subscription {subscription_id!r}")
-    return DeliveryPublic.of(d, (await n.store.attempts_of([delivery_id]))[delivery_id])
+    return DeliveryPublic.of(d)
 
 
 @router.post("/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryPublic,
@@ -59,4 +58,4 @@ async def redeliver(subscription_id: str, delivery_id: str, n: NotificationsDep,
     again = await n.store.redeliver(delivery_id, n.clock.now())
     if again is None:  # already waiting to be sent
         again = d
-    return DeliveryPublic.of(again, (await n.store.attempts_of([delivery_id]))[delivery_id])
+    return DeliveryPublic.of(again)

@@ -125,12 +125,13 @@ class DeliveryPublic(BaseModel):
     attempt_log: list[AttemptPublic]
 
     @classmethod
-    def of(cls, d: dict[str, Any], attempts: list[dict[str, Any]]) -> DeliveryPublic:
+    def of(cls, d: dict[str, Any]) -> DeliveryPublic:
         return cls(id=d["_id"], event_id=d["event_id"], event_source=d["event_source"], event_type=d["event_type"],
                    status=d["status"], attempts=d["attempts"],
                    next_attempt_at=d["next_attempt_at"] if d["status"] == "pending" else None,
                    last_status=d.get("last_status"), last_error=d.get("last_error"), created_at=d["created_at"],
-                   delivered_at=d.get("delivered_at"), attempt_log=[AttemptPublic.of(a) for a in attempts])
+                   delivered_at=d.get("delivered_at"),
+                   attempt_log=[AttemptPublic.of(a) for a in d.get("attempt_log") or ()])
 
 
 class DeliveryPage(BaseModel):

@@ -38,12 +38,13 @@ async def test_5xx_is_retried_with_backoff_until_it_passes(notifications: Notifi
     start = n.clock.now()
     await n.drain()
     first = await _state(n, d["_id"])
-    assert first["status"] == "pending" and first["attempts"] == 1
+    assert first["status"] == "pending" and first["attempts"] == 1 and "expires_at" not in first  # kept while waiting
     wait = (first["next_attempt_at"] - start).total_seconds()
     assert policy.base_seconds * 0.8 <= wait <= policy.base_seconds * 1.2  # 5 s ± jitter
 
     n.clock.advance(wait - 1)
-    assert await n.drain() == 0 and len(receiver.requests) == 1  # not due yet: nothing sent
+    await n.drain()
+    assert len(receiver.requests) == 1  # not due yet: nothing sent
     n.clock.advance(1)
     await n.drain()
     second = await _state(n, d["_id"])
@@ -54,9 +55,9 @@ async def test_5xx_is_retried_with_backoff_until_it_passes(notifications: Notifi
     await n.drain()
     done = await _state(n, d["_id"])
     assert done["status"] == "delivered" and done["attempts"] == 3
+    assert done["expires_at"] == n.clock.now() + timedelta(days=n.settings.log_retention_days)  # then retained
     assert len(set(receiver.ids())) == 1 and len(receiver.requests) == 3  # one webhook-id on every attempt
-    attempts = [a async for a in n.store.attempts.find({"delivery_id": d["_id"]}).sort("number", 1)]
-    assert [(a["status_code"], a["outcome"]) for a in attempts] == [(503, "retry"), (500, "retry"),
+    assert [(a["status_code"], a["outcome"]) for a in done["attempt_log"]] == [(503, "retry"), (500, "retry"),
                                                                     (200, "delivered")]
 
 
@@ -106,7 +107,9 @@ async def test_timeouts_and_refused_connections_are_retried(notifications_factor
         await n.drain()
         slow_state, closed_state = await _state(n, slow["_id"]), await _state(n, closed["_id"])
         assert slow_state["status"] == "pending" and slow_state["last_error"].startswith("timeout")
-        assert closed_state["status"] == "pending" and closed_state["last_error"].startswith("connection error")
+        # Refused at once, or (on a loaded machine) not even refused within the 0.3 s: retried either way.
+        assert closed_state["status"] == "pending"
+        assert closed_state["last_error"].startswith(("connection error", "timeout"))
         n.clock.advance(7)
         await n.drain()
         assert (await _state(n, slow["_id"]))["status"] == "delivered"
