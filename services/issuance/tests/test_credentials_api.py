@@ -221,3 +221,20 @@ async def test_pagination_of_an_organisations_credentials(issuance: IssuanceUnde
         if cursor is None:
             break
     assert sorted(seen) == sorted(issued) and len(seen) == 5
+
+
+deep: Any = []
+for _ in range(300):
+    deep = [deep]
+MALFORMED: list[Any] = [
+    "not a credential", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", {}, {"proof": 1},
+    {"@context": ["https://evil.example/ctx"], "proof": {"type": "DataIntegrityProof"}},
+    {"x": deep},
+]
+
+
+async def test_verification_answers_every_malformed_input_with_reasons(issuance: IssuanceUnderTest) -> None:
+    for presented in MALFORMED:
+        answer = await issuance.http.post("/v1/verify", json={"credential": presented})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["verdict"] == "invalid" and answer.json()["reasons"], presented
