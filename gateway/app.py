@@ -16,6 +16,7 @@ from gateway.api_keys import ApiKeyStore
 from gateway.context import GatewayContext
 from gateway.identity import Authenticator
 from gateway.limits import extensions
+from gateway.live import LiveEvents
 from gateway.schema import build_schema
 from gateway.services import Services
 from gateway.settings import GatewaySettings
@@ -41,9 +42,13 @@ def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBas
         verifier_for(settings.auth_issuer, settings.auth_audience, settings.auth_jwks, settings.auth_trusted_issuers),
         api_keys, tokens)
 
+    live = LiveEvents(settings.kafka_connection()) if settings.live_events else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await api_keys.ensure_indexes()
+        if live is not None:
+            await live.start()
         timeout = httpx.Timeout(settings.service_timeout_seconds)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         async with httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport) as http:
@@ -51,15 +56,17 @@ def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBas
             try:
                 yield
             finally:
+                if live is not None:
+                    await live.stop()
                 await client.close()
 
     async def context(connection: HTTPConnection) -> GatewayContext:
         identity = await authenticator.identify(connection.headers)
-        return GatewayContext(identity, connection.app.state.services, settings, api_keys)
+        return GatewayContext(identity, connection.app.state.services, settings, api_keys, authenticator, live)
 
     app = FastAPI(title="MIMIS gateway", lifespan=lifespan,
                   description="GraphQL for web and partner clients at /graphql; the schema is gateway/schema.graphql.")
-    app.state.tokens, app.state.settings = tokens, settings
+    app.state.tokens, app.state.settings, app.state.live = tokens, settings, live
     app.include_router(health_router({"mongodb": mongo_check(client)}))
 
     @app.get("/.well-known/jwks.json", tags=["identity"],

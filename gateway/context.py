@@ -16,7 +16,8 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
 from gateway.api_keys import ApiKeyStore
-from gateway.identity import Identity
+from gateway.identity import Authenticator, Identity
+from gateway.live import LiveEvents
 from gateway.services import Services
 from gateway.settings import GatewaySettings
 
@@ -25,10 +26,10 @@ PROVIDER_BATCH = 100  # the catalog's page limit for GET /providers?id=...
 
 class GatewayContext(BaseContext):
     def __init__(self, identity: Identity, services: Services, settings: GatewaySettings,
-                 api_keys: ApiKeyStore, live: Any = None) -> None:
+                 api_keys: ApiKeyStore, authenticator: Authenticator, live: LiveEvents | None = None) -> None:
         super().__init__()
         self.identity, self.services, self.settings, self.api_keys = identity, services, settings, api_keys
-        self.live = live
+        self.authenticator, self.live = authenticator, live
         self.providers: DataLoader[str, dict[str, Any] | None] = DataLoader(
             self._load_providers, max_batch_size=PROVIDER_BATCH)
         self.versions: DataLoader[tuple[str, int], dict[str, Any] | None] = DataLoader(self._load_versions)

@@ -33,6 +33,9 @@ class GatewaySettings(ServiceSettings):
     max_query_cost: int = Field(25_000, ge=10)
     max_page_size: int = Field(50, ge=1, le=50)  # the catalogue search itself answers at most 50 per page
 
+    #: Subscriptions read the live topics from Kafka (gateway.live); off: subscriptions answer SERVICE_UNAVAILABLE.
+    live_events: bool = True
+
     #: GraphiQL at /graphql; None means: everywhere except production.
     graphiql: bool | None = None
 

@@ -17,6 +17,7 @@ from gateway.schema.access import AccessMutation, AccessQuery
 from gateway.schema.catalogue import CatalogueQuery
 from gateway.schema.credentials import CredentialMutation, CredentialQuery
 from gateway.schema.drafts import DraftMutation, DraftQuery
+from gateway.schema.live import Subscription
 from gateway.schema.reviews import ReviewMutation, ReviewQuery
 from gateway.schema.statistics import StatisticsQuery
 from gateway.schema.system import SystemQuery
@@ -35,5 +36,5 @@ class GatewaySchema(strawberry.Schema):
         gateway.services."""
 
 
-def build_schema(extensions: list[Any] | None = None, subscription: type | None = None) -> strawberry.Schema:
-    return GatewaySchema(query=Query, mutation=Mutation, subscription=subscription, extensions=extensions or [])
+def build_schema(extensions: list[Any] | None = None) -> strawberry.Schema:
+    return GatewaySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions or [])

@@ -10,7 +10,7 @@ from mimis_platform.contracts.k8s_workloads import (
     MONGODB_CLIENT,
     NAME,
     PART_OF,
-    SERVICES,
+    WORKLOADS,
     Resource,
     documents,
     pods,
@@ -34,7 +34,7 @@ def mongodb_resources() -> list[Resource]:
             "scramCredentialsSecretName": f"{w.name}-mongodb",
             "connectionStringSecretName": f"{MONGODB}-{w.name}",
         }
-        for w in SERVICES
+        for w in WORKLOADS  # the gateway too: partners' API keys
         if w.uses_mongodb
     ]
 

@@ -77,8 +77,8 @@ class Workload:
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
-        "gateway", "gateway", "GATEWAY_", uses_kafka=False, uses_mongodb=False, has_secret_key=False,
-        verifies_tokens=False, calls_services=True, max_replicas=10,
+        # Kafka: live events for subscriptions; MongoDB: partners' API keys (hashed with the secret key).
+        "gateway", "gateway", "GATEWAY_", calls_services=True, max_replicas=10,
     ),
     Workload("catalog", "services.catalog", "CATALOG_"),
     Workload("quality", "services.quality", "QUALITY_"),
@@ -158,6 +158,12 @@ def secret_env(w: Workload) -> list[Resource]:
     if w.verifies_tokens:
         env.append(_config_env(f"{p}AUTH_ISSUER", IDENTITY_CONFIGMAP, "issuer"))
         env.append(_config_env(f"{p}AUTH_JWKS", IDENTITY_CONFIGMAP, "jwks"))
+    if w.calls_services:  # the key the gateway signs API-key callers' tokens with
+        env.append(_secret_env(f"{p}TOKEN_SIGNING_KEY", f"{w.name}-app", "token-signing-key"))
+    elif w.verifies_tokens:  # and the services trust that issuer: [{"issuer": ..., "jwks": ...}] (optional key)
+        trusted = _config_env(f"{p}AUTH_TRUSTED_ISSUERS", IDENTITY_CONFIGMAP, "trusted-issuers")
+        trusted["valueFrom"]["configMapKeyRef"]["optional"] = True
+        env.append(trusted)
     return env
 
 

@@ -109,7 +109,7 @@ TOPICS = TopicRegistry(
             key="micro_credential_id",
             event_types=("quality.review.opened.v1", "quality.review.decided.v1"),
             producers=("quality",),
-            consumers=("catalog", "notifications"),
+            consumers=("catalog", "notifications", "gateway"),  # gateway: live GraphQL subscriptions
             partitions=6,
             retention_ms=365 * DAY_MS,
         ),
@@ -119,7 +119,7 @@ TOPICS = TopicRegistry(
             key="credential_id",
             event_types=("issuance.credential.issued.v1", "issuance.credential.revoked.v1"),
             producers=("issuance",),
-            consumers=("notifications",),
+            consumers=("notifications", "gateway"),  # gateway: live GraphQL subscriptions
             partitions=6,
             retention_ms=365 * DAY_MS,
         ),

@@ -11,7 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from mimis_platform.contracts.k8s_workloads import MONGODB, SERVICES, WORKLOADS
+from mimis_platform.contracts.k8s_workloads import MONGODB, WORKLOADS
 from tests.deploy.conftest import Rendered
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,8 @@ def _kafka_name(rendered: Rendered) -> str:
 def test_every_secret_ops_must_create_is_in_the_runbook(rendered: Rendered) -> None:
     runbook = (ROOT / "deploy/RUNBOOK.md").read_text()
     by_ops = _secret_references(rendered) - _made_by_operators(rendered)
-    expected = {f"{s.name}-app" for s in SERVICES if s.has_secret_key}
-    expected |= {f"{s.name}-mongodb-password" for s in SERVICES if s.uses_mongodb}
+    expected = {f"{s.name}-app" for s in WORKLOADS if s.has_secret_key}
+    expected |= {f"{s.name}-mongodb-password" for s in WORKLOADS if s.uses_mongodb}
     assert by_ops == expected
     for name in sorted(by_ops | {"mimis-identity"}):
         assert name in runbook, f"deploy/RUNBOOK.md does not say how to create {name}"
@@ -109,8 +109,8 @@ def test_mongodb_is_a_replica_set_with_one_database_and_user_per_service(rendere
     assert mongodb["members"] == (3 if rendered.overlay == "prod" else 1)
     assert mongodb["security"]["authentication"]["modes"] == ["SCRAM"]
     users = {u["name"]: u for u in mongodb["users"]}
-    assert set(users) == {s.name for s in SERVICES if s.uses_mongodb}
-    for service in SERVICES:
+    assert set(users) == {s.name for s in WORKLOADS if s.uses_mongodb}
+    for service in (w for w in WORKLOADS if w.uses_mongodb):
         user = users[service.name]
         assert user["roles"] == [{"name": "readWrite", "db": service.name}], "its own database, nobody else's"
         assert user["passwordSecretRef"]["name"] == f"{service.name}-mongodb-password"
@@ -131,7 +131,7 @@ def test_only_the_services_reach_mongodb(rendered: Rendered) -> None:
     assert rule["ports"] == [{"protocol": "TCP", "port": 27017}]
     clients = [d["metadata"]["name"] for d in rendered.of_kind("Deployment")
                if d["spec"]["template"]["metadata"]["labels"].get("mimis.skane.se/mongodb-client") == "true"]
-    assert sorted(clients) == sorted(s.name for s in SERVICES if s.uses_mongodb)
+    assert sorted(clients) == sorted(s.name for s in WORKLOADS if s.uses_mongodb)
 
 
 # -- telemetry and the way in -------------------------------------------------------------------
