@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-import structlog
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -19,15 +17,7 @@ from mimis_platform.logs import get_logger, setup_logging
 tracer = TracerProvider().get_tracer("test_logs")
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """setup_logging changes process-wide state; give the next test module what it had."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def lines(captured: str) -> list[dict[str, object]]:
