@@ -142,7 +142,7 @@ async def bare_database(store: NotificationsStore, count: int, batch: int) -> fl
         if not claimed:
             break
         await store.payloads_by_key(sorted({d["event_key"] for d in claimed}))
-        await store.sealed_secrets(sorted({d["subscription_id"] for d in claimed}))
+        await store.subscription_docs(sorted({d["subscription_id"] for d in claimed}))
         attempt = {"number": 1, "at": now, "status_code": 200, "latency_ms": 1.0, "error": None,
                    "outcome": "delivered", "recipient": None, "response_excerpt": "ok"}
         updates = [(d["_id"], token, {"$set": {

@@ -174,13 +174,9 @@ class NotificationsStore:
         deleted: bool = await in_transaction(self.client, work)
         return deleted
 
-    async def sealed_secrets(self, subscription_ids: Sequence[str]) -> dict[str, Document]:
-        fields = {"secret": 1, "previous_secret": 1, "previous_secret_until": 1}
-        return {d["_id"]: d async for d in self.subscriptions.find({"_id": {"$in": list(subscription_ids)}}, fields)}
-
-    async def subscriptions_by_id(self, subscription_ids: Sequence[str]) -> dict[str, Subscription]:
-        cursor = self.subscriptions.find({"_id": {"$in": list(subscription_ids)}})
-        return {d["_id"]: subscription_of(d) async for d in cursor}
+    async def subscription_docs(self, subscription_ids: Sequence[str]) -> dict[str, Document]:
+        """Whole documents, sealed secrets included (the worker's one read per batch)."""
+        return {d["_id"]: d async for d in self.subscriptions.find({"_id": {"$in": list(subscription_ids)}})}
 
     async def matching(self, event_type: str, session: AsyncClientSession) -> list[Subscription]:
         cursor = self.subscriptions.find({"event_types": event_type, "enabled": True}, session=session)

@@ -22,11 +22,18 @@ from typing import Any
 from services.notifications.clock import Clock
 from services.notifications.domain import emails
 from services.notifications.domain.retry import RetryPolicy, Verdict, judge, retry_after_seconds
+from services.notifications.domain.subscriptions import Subscription
 from services.notifications.events import LEARNER_CREDENTIAL, REVIEW_OUTCOME, WEBHOOK_DISABLED, email_delivery, iso
 from services.notifications.mailer import Mailer, PermanentMailFailure, TemporaryMailFailure
 from services.notifications.recipients import Erased, IssuanceRecipients, RecipientUnavailable, UnknownCredential
 from services.notifications.secret_box import SecretBox
-from services.notifications.storage import EMAIL, MAX_LOGGED_ATTEMPTS, DeliveryStatus, NotificationsStore
+from services.notifications.storage import (
+    EMAIL,
+    MAX_LOGGED_ATTEMPTS,
+    DeliveryStatus,
+    NotificationsStore,
+    subscription_of,
+)
 from services.notifications.webhooks import WebhookSender
 
 _log = logging.getLogger(__name__)
@@ -90,13 +97,13 @@ class DeliveryWorker:
             return 0
         self.counters.rounds += 1
         webhook_ids = sorted({d["subscription_id"] for d in claimed if d.get("channel") != EMAIL})
-        subscriptions = await self.store.subscriptions_by_id(webhook_ids) if webhook_ids else {}
-        sealed = await self.store.sealed_secrets(webhook_ids) if webhook_ids else {}
+        sealed = await self.store.subscription_docs(webhook_ids) if webhook_ids else {}
+        subscriptions = {i: subscription_of(doc) for i, doc in sealed.items()}
         keys = sorted({d["event_key"] for d in claimed if d.get("channel") != EMAIL})
         bodies = await self.store.payloads_by_key(keys) if keys else {}
         outcomes = await asyncio.gather(*(self._one(d, subscriptions, sealed, bodies) for d in claimed))
         await self._record(token, outcomes)
-        await self._endpoint_effects(outcomes)
+        await self._endpoint_effects(outcomes, subscriptions)
         return len(claimed)
 
     async def _one(self, d: dict[str, Any], subscriptions: dict[str, Any], sealed: dict[str, Any],
@@ -235,10 +242,12 @@ class DeliveryWorker:
         return [*(d.get("attempt_log") or []), attempt][-MAX_LOGGED_ATTEMPTS:]
 
     # --- endpoints that keep failing ----------------------------------------------------------
-    async def _endpoint_effects(self, outcomes: Sequence[Outcome]) -> None:
+    async def _endpoint_effects(self, outcomes: Sequence[Outcome], subscriptions: dict[str, Subscription]) -> None:
         hooks = [o for o in outcomes if o.delivery.get("channel") != EMAIL and o.verdict is not None]
-        await self.store.reset_failures(sorted({o.delivery["subscription_id"] for o in hooks
-                                                if o.verdict is Verdict.DELIVERED}))
+        # A success ends a run of failures; only endpoints that had one need the write.
+        await self.store.reset_failures(sorted({
+            o.delivery["subscription_id"] for o in hooks if o.verdict is Verdict.DELIVERED
+            and subscriptions[o.delivery["subscription_id"]].consecutive_failures > 0}))
         for o in hooks:
             if o.verdict is Verdict.DELIVERED:
                 continue

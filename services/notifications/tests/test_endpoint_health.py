@@ -66,3 +66,18 @@ async def test_410_gone_disables_at_once(notifications_factory: Factory, receive
         [notice] = n.smtp.to(f"ops-{org}@example.com")
         assert notice["Subject"].startswith("Webhook disabled") and "Content-Language" in notice
         assert notice["Content-Language"] == "en"
+
+
+async def test_a_success_ends_a_run_of_failures(notifications_factory: Factory, receiver: WebhookReceiver) -> None:
+    async with notifications_factory(disable_after_failures=3) as n:
+        org = uid("prov")
+        sub = await n.subscribe(org, receiver.url(), [ISSUED], filters={"providers": [org]})
+        receiver.answer(Reply(500), Reply(500), Reply(200), Reply(500), Reply(500))
+        for _ in range(5):  # five events, one at a time: fail, fail, pass, fail, fail
+            event = issued(org)
+            await n.send(event)
+            await n.wait_delivery(event, sub["id"])
+            await n.drain()
+        state = (await n.http.get(f"/subscriptions/{sub['id']}", headers=n.member(org))).json()
+        assert len(receiver.requests) == 5
+        assert state["enabled"] is True and state["consecutive_failures"] == 2  # 2 + 2 with a success between

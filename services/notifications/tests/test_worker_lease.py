@@ -55,7 +55,7 @@ async def test_a_crash_after_sending_means_one_repeat_with_the_same_webhook_id(
     # A replica claims it, sends it, and dies before recording anything.
     taken = await n.store.claim(n.clock.now(), 100, timedelta(seconds=60), uuid.uuid4().hex)
     [claimed] = [c for c in taken if c["_id"] == d["_id"]]  # (others' e-mails may be due too)
-    secret = n.worker.box.open((await n.store.sealed_secrets([sub["id"]]))[sub["id"]]["secret"])
+    secret = n.worker.box.open((await n.store.subscription_docs([sub["id"]]))[sub["id"]]["secret"])
     body = (await n.store.payloads_by_key([claimed["event_key"]]))[claimed["event_key"]]
     result = await n.worker.sender.send(sub["url"], claimed["_id"], body, [secret])
     assert result.status == 200
