@@ -30,6 +30,10 @@ KAFKA_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"  # Strimzi's cluster CA certifica
 KAFKA_CA_DIR = "/etc/mimis/kafka-ca"
 MONGODB = "mimis-mongodb"  # the MongoDBCommunity resource
 OTLP_ENDPOINT = "http://otel-collector:4318"
+#: The public host name (Ingress, TLS, did:web); overlays and ops set the real one (deploy/RUNBOOK.md).
+PUBLIC_HOST = "api.mimis.example"
+#: The organisation's SMTP relay (host, port, username, starttls, from), per environment, created by ops.
+MAIL_CONFIGMAP = "mimis-mail"
 IDENTITY_CONFIGMAP = "mimis-identity"  # the identity provider's issuer and JWKS (public, per environment)
 
 PART_OF = "app.kubernetes.io/part-of"
@@ -65,6 +69,15 @@ class Workload:
     memory_limit: str = "512Mi"
     min_replicas: int = 2
     max_replicas: int = 6
+    # Other MIMIS services it calls over HTTP (notifications asks issuance for a learner's address).
+    calls: tuple[str, ...] = ()
+    # Paths the Ingress sends straight to it (issuance: the DID document, JWKS, status lists, shares).
+    public_paths: tuple[str, ...] = ()
+    # Settings from its own `<name>-app` Secret: (setting, key); and non-secret ones: (setting, value).
+    app_secrets: tuple[tuple[str, str], ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()
+    # Settings from the per-environment ConfigMaps ops create: (setting, configmap, key).
+    environment_settings: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def labels(self) -> dict[str, str]:
@@ -83,8 +96,24 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("catalog", "services.catalog", "CATALOG_"),
     Workload("quality", "services.quality", "QUALITY_"),
     # Verification arrives in bursts of hundreds per second: HTTP load, not partitions, bounds it.
-    Workload("issuance", "services.issuance", "ISSUANCE_", max_replicas=10),
-    Workload("notifications", "services.notifications", "NOTIFICATIONS_", outbound_internet=True),
+    Workload(
+        "issuance", "services.issuance", "ISSUANCE_", max_replicas=10,
+        # did:web:<PUBLIC_HOST> resolves to https://<PUBLIC_HOST>/.well-known/did.json; verifiers anywhere
+        # fetch the keys and status lists without an account.
+        public_paths=("/.well-known/did.json", "/.well-known/jwks.json", "/v1/status-lists/", "/v1/shared/"),
+        app_secrets=(("KEY_ENCRYPTION_KEY", "key-encryption-key"), ("LEARNER_LOOKUP_KEY", "learner-lookup-key")),
+        settings=(("ISSUER_DOMAIN", PUBLIC_HOST), ("PUBLIC_BASE_URL", f"https://{PUBLIC_HOST}"),
+                  ("CATALOGUE_BASE_URL", f"https://{PUBLIC_HOST}")),
+    ),
+    Workload(
+        "notifications", "services.notifications", "NOTIFICATIONS_", outbound_internet=True, calls=("issuance",),
+        app_secrets=(("CLIENT_SECRET", "client-secret"), ("SMTP_PASSWORD", "smtp-password")),
+        settings=(("ISSUANCE_URL", "http://issuance"),),
+        environment_settings=(("TOKEN_URL", IDENTITY_CONFIGMAP, "token-url"),
+                              ("SMTP_HOST", MAIL_CONFIGMAP, "host"), ("SMTP_PORT", MAIL_CONFIGMAP, "port"),
+                              ("SMTP_USERNAME", MAIL_CONFIGMAP, "username"),
+                              ("SMTP_STARTTLS", MAIL_CONFIGMAP, "starttls"), ("MAIL_FROM", MAIL_CONFIGMAP, "from")),
+    ),
 )
 
 SERVICES = tuple(w for w in WORKLOADS if not w.calls_services)
@@ -131,6 +160,7 @@ def config_literals(w: Workload) -> dict[str, str]:
     if w.calls_services:
         for other in SERVICES:
             env[f"{p}{other.name.upper()}_URL"] = f"http://{other.name}"
+    env.update({f"{p}{name}": value for name, value in w.settings})
     return env
 
 
@@ -164,6 +194,8 @@ def secret_env(w: Workload) -> list[Resource]:
         trusted = _config_env(f"{p}AUTH_TRUSTED_ISSUERS", IDENTITY_CONFIGMAP, "trusted-issuers")
         trusted["valueFrom"]["configMapKeyRef"]["optional"] = True
         env.append(trusted)
+    env.extend(_secret_env(f"{p}{name}", f"{w.name}-app", key) for name, key in w.app_secrets)
+    env.extend(_config_env(f"{p}{name}", configmap, key) for name, configmap, key in w.environment_settings)
     return env
 
 
@@ -331,13 +363,18 @@ def network_policy(w: Workload) -> Resource:
                     "ports": [port(HTTP_PORT)]}]
     else:
         gateway = next(g for g in WORKLOADS if g.calls_services)
-        ingress = [{"from": [pods(dict(gateway.selector))], "ports": [port(HTTP_PORT)]}]
+        callers = [gateway, *(c for c in WORKLOADS if w.name in c.calls)]
+        ingress = [{"from": [pods(dict(c.selector)) for c in callers], "ports": [port(HTTP_PORT)]}]
+        if w.public_paths:  # only the paths the Ingress routes here (see ingress.yaml)
+            ingress.append({"from": [{"namespaceSelector": {"matchLabels": {INGRESS_NAMESPACE_LABEL: "true"}}}],
+                            "ports": [port(HTTP_PORT)]})
     egress: list[Resource] = [
         DNS_EGRESS,
         {"to": [pods({NAME: "otel-collector", PART_OF: "mimis"})], "ports": [port(4318)]},
     ]
     if w.calls_services:
         egress.extend({"to": [pods(dict(s.selector))], "ports": [port(HTTP_PORT)]} for s in SERVICES)
+    egress.extend({"to": [pods(dict(workload(name).selector))], "ports": [port(HTTP_PORT)]} for name in w.calls)
     if w.uses_kafka:
         egress.append({"to": [pods({"strimzi.io/cluster": CLUSTER, "strimzi.io/kind": "Kafka"})],
                        "ports": [port(9093)]})

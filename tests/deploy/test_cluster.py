@@ -160,8 +160,10 @@ def test_the_gateway_is_reached_over_tls_only(rendered: Rendered) -> None:
     hosts = {rule["host"] for rule in spec["rules"]}
     tls_hosts = {h for tls in spec["tls"] for h in tls["hosts"]}
     assert hosts <= tls_hosts and all(tls["secretName"] for tls in spec["tls"])
-    backends = {p["backend"]["service"]["name"] for rule in spec["rules"] for p in rule["http"]["paths"]}
-    assert backends == {"gateway"}, "only the GraphQL gateway is exposed"
+    backends = {p["path"]: p["backend"]["service"]["name"] for rule in spec["rules"] for p in rule["http"]["paths"]}
+    assert backends.pop("/") == "gateway", "the GraphQL gateway (and its pages) takes everything else"
+    assert set(backends.values()) <= {"issuance"}, "besides the gateway, only issuance's public read-only paths"
+    assert all(path.startswith(("/.well-known/", "/v1/status-lists/", "/v1/shared/")) for path in backends), backends
     if rendered.overlay == "prod":
         assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
 

@@ -15,6 +15,7 @@ from mimis_platform.contracts.k8s_workloads import (
     HTTP_PORT,
     INGRESS_NAMESPACE_LABEL,
     NON_PUBLIC_RANGES,
+    PUBLIC_HOST,
     SERVICES,
     WORKLOADS,
     Workload,
@@ -119,8 +120,13 @@ def _environment(rendered: Rendered, w: Workload) -> dict[str, str]:
     assert source["configMapRef"]["name"] == configmap["metadata"]["name"]
     env = dict(configmap["data"])
     for var in c.get("env", []):
-        env[var["name"]] = '{"keys": []}' if var["name"].endswith("AUTH_JWKS") else f"stand-in-for-{var['name']}"
+        ref = var["valueFrom"].get("configMapKeyRef") or var["valueFrom"].get("secretKeyRef")
+        env[var["name"]] = _STAND_INS.get(ref["key"], f"stand-in-for-{var['name']}")
     return env
+
+
+# What ops put in the per-environment ConfigMaps and Secrets, for the settings whose type is not text.
+_STAND_INS = {"jwks": '{"keys": []}', "port": "587", "starttls": "true", "token-url": "https://login.example/token"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -173,13 +179,17 @@ def test_the_network_policy_allows_only_what_the_design_needs(rendered: Rendered
     assert _matches(policy["podSelector"]["matchLabels"], _pod(rendered, name)["metadata"]["labels"])
     assert policy["policyTypes"] == ["Ingress", "Egress"], "deny by default, both ways"
 
-    [ingress] = policy["ingress"]
-    assert ingress["ports"] == [{"protocol": "TCP", "port": HTTP_PORT}]
-    [peer] = ingress["from"]
+    from_ingress = {"namespaceSelector": {"matchLabels": {INGRESS_NAMESPACE_LABEL: "true"}}}
+    peers: list[Any] = []
+    for ingress in policy["ingress"]:
+        assert ingress["ports"] == [{"protocol": "TCP", "port": HTTP_PORT}]
+        peers.extend(ingress["from"])
     if w.calls_services:
-        assert peer == {"namespaceSelector": {"matchLabels": {INGRESS_NAMESPACE_LABEL: "true"}}}, "gateway <- ingress"
+        assert peers == [from_ingress], "gateway <- ingress"
     else:
-        assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "gateway", "services <- gateway"
+        callers = sorted(p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in peers if "podSelector" in p)
+        assert callers == sorted(["gateway", *(c.name for c in WORKLOADS if name in c.calls)]), "services <- callers"
+        assert (from_ingress in peers) == bool(w.public_paths), "only services with public paths <- ingress"
 
     reached: dict[str, set[int]] = {}
     pods = _pods_of(rendered)
@@ -200,6 +210,7 @@ def test_the_network_policy_allows_only_what_the_design_needs(rendered: Rendered
     expected: dict[str, set[int]] = {"dns": {53}, "otel-collector": {4318}}
     if w.calls_services:
         expected.update({s.name: {HTTP_PORT} for s in SERVICES})
+    expected.update({callee: {HTTP_PORT} for callee in w.calls})
     if w.uses_kafka:
         expected["Kafka"] = {9093}
     if w.uses_mongodb:
@@ -224,3 +235,20 @@ def test_every_mimis_pod_is_covered_by_a_network_policy(rendered: Rendered) -> N
     selectors = [p["spec"]["podSelector"].get("matchLabels", {}) for p in rendered.of_kind("NetworkPolicy")]
     for labels in _pods_of(rendered):
         assert any(_matches(s, labels) for s in selectors), f"no NetworkPolicy selects pods labelled {labels}"
+
+
+def test_the_ingress_routes_public_paths_to_their_service_and_the_rest_to_the_gateway(rendered: Rendered) -> None:
+    [ingress] = rendered.of_kind("Ingress")
+    [rule] = ingress["spec"]["rules"]
+    host = rule["host"]
+    assert ingress["spec"]["tls"][0]["hosts"] == [host]
+    assert (host == PUBLIC_HOST) == (rendered.overlay == "prod")
+    routes = {p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]}
+    expected = {"/": ("Prefix", "gateway")}
+    for w in WORKLOADS:
+        expected.update({path: ("Prefix" if path.endswith("/") else "Exact", w.name) for path in w.public_paths})
+    assert routes == expected
+    # The credentials name this host (did:web) and these URLs; a verifier reaches exactly them.
+    issuance = rendered.configmap("issuance-config")["data"]
+    assert issuance["ISSUANCE_ISSUER_DOMAIN"] == host
+    assert issuance["ISSUANCE_PUBLIC_BASE_URL"] == f"https://{host}"
