@@ -31,7 +31,6 @@ import asyncio
 import json
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -45,10 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from benchmarks.running_system import running_system
 from mimis_platform.auth import DevelopmentIssuer
-from mimis_platform.devstack import load_demo_data, start_services, wait_ready
 from mimis_platform.envelope import Event, from_kafka, to_kafka
-from mimis_platform.localstack import HOST, LocalStack, free_port
+from mimis_platform.localstack import LocalStack
 from mimis_platform.mongo import new_client
 from services.issuance.domain.assessment import sign_record
 from services.issuance.domain.keys import assertion_keys_from_did_document
@@ -282,38 +281,26 @@ def plot(levels: list[Level], path: Path) -> None:
 
 
 async def main(levels: list[float], seconds: float, workers: int, out: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="mimis-load-") as folder:
-        stack = LocalStack(root=Path(folder))
-        await stack.start()
-        issuer = DevelopmentIssuer.load_or_create(stack.root / "dev-issuer-key.json")
-        urls = {name: f"http://{HOST}:{free_port()}" for name in ("catalog", "quality", "issuance")}
-        services = start_services(stack, issuer, urls, {"LOG_LEVEL": "WARNING", "RELAY_IDLE_SECONDS": "0.05"})
+    async with running_system(("catalog", "quality", "issuance")) as system:
+        stack, urls, issuer = system.stack, system.urls, system.issuer
+        jws, provider_id, mc, secret, did = await seed(urls, stack, issuer)
+        print("baselines ...", flush=True)
+        base = await baselines(stack, jws, did, seconds, workers)
+        driver = Driver(urls, stack, jws, provider_id, mc, secret)
+        await driver.start()
+        capacity: dict[str, Level] = {}
+        done: list[Level] = []
         try:
-            await wait_ready(services)
-            print("loading the demo data ...", flush=True)
-            await load_demo_data(stack, urls)
-            jws, provider_id, mc, secret, did = await seed(urls, stack, issuer)
-            print("baselines ...", flush=True)
-            base = await baselines(stack, jws, did, seconds, workers)
-            driver = Driver(urls, stack, jws, provider_id, mc, secret)
-            await driver.start()
-            capacity: dict[str, Level] = {}
-            done: list[Level] = []
-            try:
-                for kind, _ in MIX:
-                    print(f"capacity of {kind} alone ({workers} callers, {seconds:g} s) ...", flush=True)
-                    capacity[kind] = await driver.closed_loop(kind, workers, seconds)
-                for rate in levels:
-                    level = Level(rate, seconds)
-                    print(f"mixed load: offering {rate:g} req/s for {seconds:g} s ...", flush=True)
-                    await driver.run_level(level)
-                    done.append(level)
-            finally:
-                await driver.stop()
+            for kind, _ in MIX:
+                print(f"capacity of {kind} alone ({workers} callers, {seconds:g} s) ...", flush=True)
+                capacity[kind] = await driver.closed_loop(kind, workers, seconds)
+            for rate in levels:
+                level = Level(rate, seconds)
+                print(f"mixed load: offering {rate:g} req/s for {seconds:g} s ...", flush=True)
+                await driver.run_level(level)
+                done.append(level)
         finally:
-            for service in services:
-                await asyncio.to_thread(service.server.stop, 25.0)
-            await stack.stop()
+            await driver.stop()
 
     results: dict[str, Any] = {"levels": levels, "seconds": seconds, "workers": workers, "components": {}}
     print(f"\n{'alone':<7} {'done/s':>8} {'p50 ms':>8} {'p99 ms':>9} {'errors':>6} {'bare/s':>8} {'ratio':>6}")
