@@ -18,7 +18,7 @@ from strawberry.types import Info
 from gateway.api_keys import ApiKeyStore
 from gateway.identity import Authenticator, Identity
 from gateway.live import LiveEvents
-from gateway.services import Services
+from gateway.services import Services, seg
 from gateway.settings import GatewaySettings
 
 PROVIDER_BATCH = 100  # the catalog's page limit for GET /providers?id=...
@@ -52,7 +52,8 @@ class GatewayContext(BaseContext):
         # The catalog has no batch read of exact versions; the loader still dedupes and runs them at once.
         token = self.token
         return list(await asyncio.gather(*(
-            self.services.get("catalog", f"/micro-credentials/{mc}/versions/{n}", token=token, missing_is_none=True)
+            self.services.get("catalog", f"/micro-credentials/{seg(mc)}/versions/{seg(n)}", token=token,
+                              missing_is_none=True)
             for mc, n in keys)))
 
     async def _load_searches(self, keys: list[str]) -> list[dict[str, Any]]:
@@ -62,7 +63,7 @@ class GatewayContext(BaseContext):
 
     async def _load_summaries(self, ids: list[str]) -> list[dict[str, Any] | None]:
         return list(await asyncio.gather(*(
-            self.services.get("quality", f"/summaries/{mc}", missing_is_none=True) for mc in ids)))
+            self.services.get("quality", f"/summaries/{seg(mc)}", missing_is_none=True) for mc in ids)))
 
 
 def context_of(info: Info) -> GatewayContext:

@@ -10,6 +10,7 @@ message and the field errors).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -21,6 +22,17 @@ _log = get_logger(__name__)
 _CODES = {401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
           409: ErrorCode.CONFLICT, 422: ErrorCode.BAD_USER_INPUT, 400: ErrorCode.BAD_USER_INPUT,
           405: ErrorCode.FORBIDDEN}
+
+
+def seg(value: object) -> str:
+    """One path segment of a service URL made from a caller's argument: percent-encoded whole, so an id
+    can never add a segment, climb with ``..``, start a query or carry a control character."""
+    text = str(value)
+    if text in ("", ".", "..") or len(text) > 500:
+        raise GatewayError(ErrorCode.BAD_USER_INPUT, "not an id this API gives out",
+                           field_errors=[{"field": "id", "message": "not an id this API gives out",
+                                          "type": "invalid_id"}])
+    return quote(text, safe="")
 
 
 class Services:
@@ -37,6 +49,8 @@ class Services:
         try:
             answer = await self.http.request(method, f"{self.urls[service]}{path}", params=params, json=json,
                                              files=files, headers=headers)
+        except httpx.InvalidURL as exc:  # seg() keeps arguments out of this; a last line of defence
+            raise GatewayError(ErrorCode.BAD_USER_INPUT, "an argument cannot be part of a request") from exc
         except httpx.TimeoutException as exc:
             _log.warning("service timed out", service=service, path=path)
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service did not answer in time",

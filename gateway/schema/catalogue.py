@@ -15,6 +15,7 @@ from gateway.errors import bad_input
 from gateway.schema.common import JSON, LocalizedText, PageInfo, ctx, page_size, parse_time
 from gateway.schema.selection import asks_for
 from gateway.schema.transparency import ReviewSummary, summary_of
+from gateway.services import seg
 
 
 @strawberry.enum(description="Where a micro-credential is in its life.")
@@ -360,7 +361,7 @@ async def micro_credential(info: Info, micro_credential_id: str, version: int | 
     if version is not None:
         body = await c.versions.load((micro_credential_id, version))
     else:
-        body = await c.services.get("catalog", f"/micro-credentials/{micro_credential_id}", token=c.token,
+        body = await c.services.get("catalog", f"/micro-credentials/{seg(micro_credential_id)}", token=c.token,
                                     missing_is_none=True)
     return MicroCredential.of_version(body) if body else None
 
@@ -403,7 +404,7 @@ class CatalogueQuery:
 
     @strawberry.field(description="One pathway.")
     async def pathway(self, info: Info, id: strawberry.ID) -> Pathway | None:
-        body = await ctx(info).services.get("catalog", f"/pathways/{id}", missing_is_none=True)
+        body = await ctx(info).services.get("catalog", f"/pathways/{seg(id)}", missing_is_none=True)
         return Pathway.of(body) if body else None
 
     @strawberry.field(description="How the quality board reviewed a micro-credential (public).")

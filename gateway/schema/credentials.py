@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 import strawberry
 from strawberry.types import Info
@@ -14,14 +13,10 @@ from strawberry.types import Info
 from gateway.errors import bad_input
 from gateway.schema.catalogue import MicroCredential, Provider, provider_by_id
 from gateway.schema.common import JSON, PageInfo, ctx, page_size, parse_time
-from gateway.services import error_of
+from gateway.services import error_of, seg
 from mimis_platform.auth import Role
 
 MAX_CSV_CHARACTERS = 5 * 1024 * 1024  # the issuance service's file limit
-
-
-def _id(credential_id: str) -> str:
-    return quote(credential_id, safe=":")
 
 
 @strawberry.type(description="A link a learner made so that someone (an employer) can see and verify a credential.")
@@ -74,7 +69,7 @@ class IssuedCredential:
     async def share_links(self, info: Info) -> list[ShareLink] | None:
         c = ctx(info)
         c.identity.require(Role.LEARNER)
-        found = await c.services.get("issuance", f"/v1/me/credentials/{_id(str(self.id))}/shares", token=c.token)
+        found = await c.services.get("issuance", f"/v1/me/credentials/{seg(str(self.id))}/shares", token=c.token)
         return [ShareLink.of(s) for s in found]
 
 
@@ -163,7 +158,7 @@ class CredentialQuery:
 
     @strawberry.field(description="A credential a learner shared with you, by the link's token.")
     async def shared_credential(self, info: Info, token: str) -> SharedCredential | None:
-        b = await ctx(info).services.get("issuance", f"/v1/shared/{quote(token, safe='')}", missing_is_none=True)
+        b = await ctx(info).services.get("issuance", f"/v1/shared/{seg(token)}", missing_is_none=True)
         if b is None:
             return None
         return SharedCredential(credential_id=b["credential_id"], status=b["status"],
@@ -186,7 +181,7 @@ class CredentialQuery:
         params: dict[str, Any] = {"limit": page_size(info, first), **({"cursor": after} if after else {})}
         if micro_credential_id:
             params["micro_credential_id"] = str(micro_credential_id)
-        return _page(await c.services.get("issuance", f"/v1/providers/{provider_id}/credentials", token=c.token,
+        return _page(await c.services.get("issuance", f"/v1/providers/{seg(provider_id)}/credentials", token=c.token,
                                           params=params))
 
 
@@ -206,8 +201,8 @@ class CredentialMutation:
             "grade": input.grade, "assessed_on": input.assessed_on.isoformat() if input.assessed_on else None,
             "evidence_url": input.evidence_url,
         }
-        issued = await c.services.call("issuance", "POST", f"/v1/providers/{provider_id}/credentials", token=c.token,
-                                       json=body)
+        issued = await c.services.call("issuance", "POST", f"/v1/providers/{seg(provider_id)}/credentials",
+                                       token=c.token, json=body)
         return IssuedCredential.of(issued)
 
     @strawberry.mutation(description="Issue a credential per row of a CSV file (UTF-8; columns micro_credential_id, "
@@ -220,7 +215,7 @@ class CredentialMutation:
         c.identity.require(Role.PROVIDER_MEMBER, organisation=str(provider_id))
         if len(csv) > MAX_CSV_CHARACTERS:
             raise bad_input("the file is larger than 5 MiB", "csv", "too_large")
-        b = await c.services.call("issuance", "POST", f"/v1/providers/{provider_id}/credentials/bulk",
+        b = await c.services.call("issuance", "POST", f"/v1/providers/{seg(provider_id)}/credentials/bulk",
                                   token=c.token, params={"dry_run": dry_run}, answers=(422,),
                                   files={"file": ("learners.csv", csv.encode(), "text/csv")})
         if "rows" not in b:  # refused as a whole (not a per-row report)
@@ -233,7 +228,7 @@ class CredentialMutation:
     async def revoke_credential(self, info: Info, id: strawberry.ID, reason: str) -> IssuedCredential | None:
         c = ctx(info)
         c.identity.require(Role.PROVIDER_MEMBER)
-        b = await c.services.call("issuance", "POST", f"/v1/credentials/{_id(str(id))}/revocation", token=c.token,
+        b = await c.services.call("issuance", "POST", f"/v1/credentials/{seg(str(id))}/revocation", token=c.token,
                                   json={"reason": reason})
         return IssuedCredential.of(b)
 
@@ -241,7 +236,7 @@ class CredentialMutation:
     async def share_credential(self, info: Info, id: strawberry.ID, expires_in_days: int = 30) -> ShareLink | None:
         c = ctx(info)
         c.identity.require(Role.LEARNER)
-        b = await c.services.call("issuance", "POST", f"/v1/me/credentials/{_id(str(id))}/shares", token=c.token,
+        b = await c.services.call("issuance", "POST", f"/v1/me/credentials/{seg(str(id))}/shares", token=c.token,
                                   json={"expires_in_days": expires_in_days})
         return ShareLink.of(b)
 
@@ -249,5 +244,5 @@ class CredentialMutation:
     async def withdraw_share_link(self, info: Info, token: str) -> bool | None:
         c = ctx(info)
         c.identity.require(Role.LEARNER)
-        await c.services.call("issuance", "DELETE", f"/v1/me/shares/{quote(token, safe='')}", token=c.token)
+        await c.services.call("issuance", "DELETE", f"/v1/me/shares/{seg(token)}", token=c.token)
         return True

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from gateway.schema.catalogue import MicroCredential, MicroCredentialStatus
 from gateway.schema.common import JSON, PageInfo, ctx, page_size
+from gateway.services import seg
 from mimis_platform.auth import Role
 
 
@@ -44,7 +45,7 @@ class DraftQuery:
             params["status"] = [s.value for s in statuses]
         if after:
             params["cursor"] = after
-        page = await c.services.get("catalog", f"/providers/{provider_id}/micro-credentials", token=c.token,
+        page = await c.services.get("catalog", f"/providers/{seg(provider_id)}/micro-credentials", token=c.token,
                                     params=params)
         end = page.get("next_cursor")
         return DraftConnection(nodes=[MicroCredential.of_version(v) for v in page["items"]],
@@ -70,15 +71,15 @@ class DraftMutation:
                                     ) -> MicroCredential | None:
         await _owned(info, str(id), version)
         c = ctx(info)
-        body = await c.services.call("catalog", "PUT", f"/micro-credentials/{id}/versions/{version}", token=c.token,
-                                     json=content)
+        body = await c.services.call("catalog", "PUT", f"/micro-credentials/{seg(id)}/versions/{seg(version)}",
+                                     token=c.token, json=content)
         return MicroCredential.of_version(body)
 
     @strawberry.mutation(description="Send a draft to the quality board.")
     async def submit_micro_credential(self, info: Info, id: strawberry.ID, version: int) -> MicroCredential | None:
         await _owned(info, str(id), version)
         c = ctx(info)
-        body = await c.services.call("catalog", "POST", f"/micro-credentials/{id}/versions/{version}/submit",
+        body = await c.services.call("catalog", "POST", f"/micro-credentials/{seg(id)}/versions/{seg(version)}/submit",
                                      token=c.token)
         return MicroCredential.of_version(body)
 
@@ -88,6 +89,6 @@ class DraftMutation:
                                 ) -> MicroCredential | None:
         c = ctx(info)
         c.identity.require(Role.PROVIDER_MEMBER)
-        body = await c.services.call("catalog", "POST", f"/micro-credentials/{id}/versions", token=c.token,
+        body = await c.services.call("catalog", "POST", f"/micro-credentials/{seg(id)}/versions", token=c.token,
                                      json={"content": content})
         return MicroCredential.of_version(body)

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from gateway.schema.catalogue import Provider, provider_by_id
 from gateway.schema.common import JSON, LocalizedText, PageInfo, ctx, page_size, parse_time
+from gateway.services import seg
 from mimis_platform.auth import Role
 
 QUEUE_ROLES = (Role.QUALITY_ADMIN, Role.REVIEWER, Role.PROVIDER_MEMBER)
@@ -185,13 +186,13 @@ class ReviewQuery:
     async def review(self, info: Info, id: strawberry.ID) -> Review | None:
         c = ctx(info)
         c.identity.require(*QUEUE_ROLES)
-        body = await c.services.get("quality", f"/reviews/{id}", token=c.token, missing_is_none=True)
+        body = await c.services.get("quality", f"/reviews/{seg(id)}", token=c.token, missing_is_none=True)
         return Review.of(body) if body else None
 
     @strawberry.field(description="The published review criteria (the current version unless one is named).")
     async def review_criteria(self, info: Info, version: str | None = None) -> CriteriaSet | None:
         c = ctx(info)
-        path = "/criteria" if version is None else f"/criteria/{version}"
+        path = "/criteria" if version is None else f"/criteria/{seg(version)}"
         chosen = await c.services.get("quality", path, missing_is_none=True)
         if chosen is None:
             return None
@@ -209,7 +210,7 @@ class ReviewMutation:
     async def assign_reviewer(self, info: Info, review_id: strawberry.ID, reviewer: str) -> Review | None:
         c = ctx(info)
         c.identity.require(Role.QUALITY_ADMIN)
-        body = await c.services.call("quality", "POST", f"/reviews/{review_id}/assignments", token=c.token,
+        body = await c.services.call("quality", "POST", f"/reviews/{seg(review_id)}/assignments", token=c.token,
                                      json={"reviewer": reviewer})
         return Review.of(body)
 
@@ -219,7 +220,7 @@ class ReviewMutation:
         c = ctx(info)
         c.identity.require(Role.REVIEWER)
         items = [{"criterion": m.criterion, "mark": m.mark.value, "comment": m.comment} for m in marks]
-        body = await c.services.call("quality", "PUT", f"/reviews/{review_id}/checklist", token=c.token,
+        body = await c.services.call("quality", "PUT", f"/reviews/{seg(review_id)}/checklist", token=c.token,
                                      json={"items": items})
         return Review.of(body)
 
@@ -229,6 +230,6 @@ class ReviewMutation:
                            comments: list[str] | None = None, reason: str | None = None) -> Review | None:
         c = ctx(info)
         c.identity.require(Role.REVIEWER)
-        body = await c.services.call("quality", "POST", f"/reviews/{review_id}/verdicts", token=c.token,
+        body = await c.services.call("quality", "POST", f"/reviews/{seg(review_id)}/verdicts", token=c.token,
                                      json={"decision": decision.value, "comments": comments or [], "reason": reason})
         return Review.of(body)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.schema.common import PageInfo, ctx, page_size, parse_time
+from gateway.services import seg
 from mimis_platform.auth import Role
 
 PARTNER_ROLES = (Role.EMPLOYER, Role.MUNICIPALITY, Role.PROVIDER_MEMBER, Role.REGION_ADMIN, Role.OPS)
@@ -125,7 +125,7 @@ class WebhookSubscription:
             params["status"] = status
         if after:
             params["cursor"] = after
-        page = await c.services.get("notifications", f"/subscriptions/{quote(str(self.id), safe='')}/deliveries",
+        page = await c.services.get("notifications", f"/subscriptions/{seg(str(self.id))}/deliveries",
                                     token=c.token, params=params)
         end = page.get("next_cursor")
         return WebhookDeliveryConnection(nodes=[WebhookDelivery.of(d) for d in page["items"]],
@@ -206,7 +206,7 @@ class WebhookQuery:
     async def webhook_subscription(self, info: Info, id: strawberry.ID) -> WebhookSubscription | None:
         c = ctx(info)
         c.identity.require(*PARTNER_ROLES)
-        s = await c.services.get("notifications", f"/subscriptions/{quote(str(id), safe='')}", token=c.token,
+        s = await c.services.get("notifications", f"/subscriptions/{seg(str(id))}", token=c.token,
                                  missing_is_none=True)
         return WebhookSubscription.of(s) if s else None
 
@@ -237,7 +237,7 @@ class WebhookMutation:
             "url": change.url, "event_types": change.event_types, "filters": _filters(change.filters),
             "owner_email": change.owner_email, "language": change.language, "description": change.description,
             "enabled": change.enabled}.items() if v is not None}
-        s = await c.services.call("notifications", "PATCH", f"/subscriptions/{quote(str(id), safe='')}",
+        s = await c.services.call("notifications", "PATCH", f"/subscriptions/{seg(str(id))}",
                                   token=c.token, json=body)
         return WebhookSubscription.of(s)
 
@@ -245,14 +245,14 @@ class WebhookMutation:
     async def delete_webhook_subscription(self, info: Info, id: strawberry.ID) -> bool | None:
         c = ctx(info)
         c.identity.require(*PARTNER_ROLES)
-        await c.services.call("notifications", "DELETE", f"/subscriptions/{quote(str(id), safe='')}", token=c.token)
+        await c.services.call("notifications", "DELETE", f"/subscriptions/{seg(str(id))}", token=c.token)
         return True
 
     @strawberry.mutation(description="Rotate the signing secret (the old one stays valid for an overlap).")
     async def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> RotatedWebhookSecret | None:
         c = ctx(info)
         c.identity.require(*PARTNER_ROLES)
-        b = await c.services.call("notifications", "POST", f"/subscriptions/{quote(str(id), safe='')}/secret",
+        b = await c.services.call("notifications", "POST", f"/subscriptions/{seg(str(id))}/secret",
                                   token=c.token)
         return RotatedWebhookSecret(secret=b["secret"],
                                     previous_valid_until=parse_time(b["previous_valid_until"]) or datetime.min)
@@ -263,6 +263,6 @@ class WebhookMutation:
         c = ctx(info)
         c.identity.require(*PARTNER_ROLES)
         d = await c.services.call("notifications", "POST",
-                                  f"/subscriptions/{quote(str(subscription_id), safe='')}/deliveries/"
-                                  f"{quote(str(delivery_id), safe='')}/redeliver", token=c.token)
+                                  f"/subscriptions/{seg(str(subscription_id))}/deliveries/"
+                                  f"{seg(str(delivery_id))}/redeliver", token=c.token)
         return WebhookDelivery.of(d)

@@ -32,14 +32,15 @@ GATEWAY_ISSUER = "https://gateway.mimis.test"
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
-    """The real HTTP transport, remembering each request's method, host:port and path."""
+    """The real HTTP transport, remembering each request's method, host:port and path (as sent)."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.calls: list[tuple[str, str, str]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, f"{request.url.host}:{request.url.port}", request.url.path))
+        path = request.url.raw_path.split(b"?")[0].decode("ascii")  # as sent: percent-encoding kept
+        self.calls.append((request.method, f"{request.url.host}:{request.url.port}", path))
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -133,3 +133,19 @@ async def test_a_service_token_is_not_accepted_at_the_gateway(region: Region) ->
     _, errors = await gql_execute(region.gateway_url, "{ viewer { subject } }",
                                   headers=region.bearer("issuance", "service"))
     assert codes(errors) == ["UNAUTHENTICATED"]
+
+
+async def test_an_id_never_reaches_another_path_of_a_service(region: Region) -> None:
+    """Ids are single, percent-encoded path segments: no climbing to another resource with the
+    caller's token, no control characters, no query string smuggled in."""
+    member = region.bearer(f"anna-{region.providers[0]}", "provider-member", org=(region.providers[0],))
+    region.transport.calls.clear()
+    data, errors = await gql_execute(region.gateway_url, "query($id: ID!) { microCredential(id: $id) { id } }",
+                                     {"id": f"../providers/{region.providers[0]}/micro-credentials?x=\u0005"}, member)
+    assert errors == [] and data == {"microCredential": None}
+    assert [c[2] for c in region.service_calls()] == [
+        f"/micro-credentials/..%2Fproviders%2F{region.providers[0]}%2Fmicro-credentials%3Fx%3D%05"]
+    for weird in ("..", "."):
+        _, errors = await gql_execute(region.gateway_url, "query($id: ID!) { review(id: $id) { id } }", {"id": weird},
+                                      region.bearer("kerstin", "quality-admin"))
+        assert codes(errors) == ["BAD_USER_INPUT"]
