@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from standardwebhooks import Webhook
 
@@ -91,3 +92,33 @@ async def test_a_disabled_subscription_gets_nothing_new(notifications: Notificat
     await notifications.drain()
     assert receiver.requests == []
     assert await notifications.delivery(event, sub["id"]) is None
+
+
+async def test_the_store_itself_refuses_a_second_delivery_of_an_event_to_a_subscription(
+        notifications: NotificationsUnderTest) -> None:
+    """Beyond the consumer's inbox: the delivery's id is derived from (event, subscription), so even
+    a path that bypassed the inbox could not create a second delivery."""
+    from pymongo.errors import BulkWriteError
+
+    from mimis_platform.outbox import in_transaction
+    from services.notifications.events import webhook_delivery
+
+    n = notifications
+    org = uid("prov")
+    sub = await n.subscribe(org, "http://127.0.0.1:9/x", [ISSUED], filters={"providers": [org]})
+    stored = await n.store.subscription(sub["id"])
+    assert stored is not None
+    event = issued(org)
+
+    async def add(session: Any) -> None:
+        await n.store.add_deliveries([webhook_delivery(event, stored, n.clock.now())], None, session)
+
+    await in_transaction(n.store.client, add)
+    n.clock.advance(60)
+    try:
+        await in_transaction(n.store.client, add)
+    except BulkWriteError as exc:
+        assert {e["code"] for e in exc.details["writeErrors"]} == {11000}  # duplicate key
+    else:
+        raise AssertionError("a second delivery of the same event to the same subscription was stored")
+    assert await n.store.deliveries.count_documents({"subscription_id": sub["id"]}) == 1
