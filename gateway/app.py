@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
@@ -74,6 +75,9 @@ def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBas
     async def jwks() -> dict[str, Any]:
         return tokens.jwks()
 
+    if settings.cors_origins:  # web clients on the region's own sites; no cookies, so no credentials mode
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["authorization", "content-type", "x-api-key"], max_age=600)
     schema = build_schema(extensions(settings))
     app.include_router(
         GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql" if settings.graphiql_enabled() else None),

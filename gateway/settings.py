@@ -36,6 +36,9 @@ class GatewaySettings(ServiceSettings):
     #: Subscriptions read the live topics from Kafka (gateway.live); off: subscriptions answer SERVICE_UNAVAILABLE.
     live_events: bool = True
 
+    #: Web origins whose browser pages may call the API (CORS), e.g. ["https://mikromeriter.skane.se"].
+    cors_origins: list[str] = Field(default_factory=list)
+
     #: GraphiQL at /graphql; None means: everywhere except production.
     graphiql: bool | None = None
 

@@ -117,7 +117,7 @@ def gateway_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer, ke
         "auth_issuer": issuer.issuer, "secret_key": "gateway-test-pepper", "token_issuer": GATEWAY_ISSUER,
         "token_signing_key": json.dumps(key.as_dict(private=True)), "catalog_url": catalog_url,
         "quality_url": quality_url, "issuance_url": issuance_url, "notifications_url": notifications_url,
-        "log_level": "WARNING", "service_timeout_seconds": 10.0,
+        "log_level": "WARNING", "service_timeout_seconds": 10.0, "cors_origins": ["https://app.mimis.test"],
     }
     values.update(overrides)
     return GatewaySettings(**values)

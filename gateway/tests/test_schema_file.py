@@ -36,3 +36,16 @@ async def test_graphiql_is_served_to_browsers(region: Region) -> None:
         page = await http.get(f"{region.gateway_url}/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+async def test_only_the_configured_web_origins_may_call_from_a_browser(region: Region) -> None:
+    async with httpx.AsyncClient() as http:
+        preflight = {"access-control-request-method": "POST",
+                     "access-control-request-headers": "authorization,content-type"}
+        allowed = await http.options(f"{region.gateway_url}/graphql",
+                                     headers={"origin": "https://app.mimis.test", **preflight})
+        other = await http.options(f"{region.gateway_url}/graphql",
+                                   headers={"origin": "https://evil.example", **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.mimis.test"
+    assert "access-control-allow-origin" not in other.headers
