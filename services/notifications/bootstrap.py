@@ -26,7 +26,7 @@ from services.notifications.clock import Clock, SystemClock
 from services.notifications.mailer import Mailer, SmtpConfig
 from services.notifications.recipients import IssuanceRecipients
 from services.notifications.secret_box import SecretBox
-from services.notifications.settings import NotificationsSettings
+from services.notifications.settings import ISSUANCE_TIMEOUT_SECONDS, NotificationsSettings
 from services.notifications.storage import NotificationsStore
 from services.notifications.webhooks import Resolver, WebhookSender, system_resolver
 from services.notifications.worker import DeliveryWorker
@@ -71,7 +71,7 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
                                    timeout=httpx.Timeout(settings.webhook_timeout_seconds),
                                    limits=httpx.Limits(max_connections=settings.delivery_concurrency * 2,
                                                        max_keepalive_connections=settings.delivery_concurrency))
-    services_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    services_http = httpx.AsyncClient(timeout=httpx.Timeout(ISSUANCE_TIMEOUT_SECONDS))
     recipients = IssuanceRecipients(services_http, settings.issuance_url,
                                     tokens or token_source(settings, services_http))
     sender = WebhookSender(hooks_http, resolver=resolver, allow_private=settings.allow_private_webhook_urls,

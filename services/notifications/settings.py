@@ -4,6 +4,9 @@ from pydantic_settings import SettingsConfigDict
 from mimis_platform.settings import ServiceSettings
 from services.notifications.domain.retry import RetryPolicy
 
+#: The recipient look-up's time limit (a learner's e-mail asks issuance first).
+ISSUANCE_TIMEOUT_SECONDS = 10.0
+
 
 class NotificationsSettings(ServiceSettings):
     """Environment variables prefixed ``NOTIFICATIONS_`` (e.g. ``NOTIFICATIONS_SMTP_HOST``)."""
@@ -40,7 +43,9 @@ class NotificationsSettings(ServiceSettings):
     # Rounds in flight at once: one claims and records while another sends, and a slow endpoint
     # holds up only its own round.
     delivery_loops: int = Field(2, ge=1, le=32)
-    delivery_lease_seconds: float = Field(60.0, gt=0)
+    # Long enough for a whole round at its slowest (see ``_lease_covers_a_round``): a lease that
+    # ran out mid-round would let another replica send the same deliveries again.
+    delivery_lease_seconds: float = Field(300.0, gt=0)
     delivery_idle_seconds: float = Field(0.5, gt=0)
 
     # --- e-mail -----------------------------------------------------------------------------
@@ -75,6 +80,15 @@ class NotificationsSettings(ServiceSettings):
                 raise ValueError("mail_drop_dir is for development only; production sends over SMTP")
             if not self.token_url:
                 raise ValueError("token_url is empty; production needs the identity provider's token endpoint")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_covers_a_round(self) -> "NotificationsSettings":
+        waves = -(-self.delivery_batch_size // self.delivery_concurrency)
+        slowest = max(self.webhook_timeout_seconds, self.smtp_timeout_seconds + ISSUANCE_TIMEOUT_SECONDS)
+        if self.delivery_lease_seconds < waves * slowest:
+            raise ValueError(f"delivery_lease_seconds ({self.delivery_lease_seconds:g}) is shorter than a round can "
+                             f"take ({waves} waves of up to {slowest:g} s); raise it or the concurrency")
         return self
 
     def retry_policy(self) -> RetryPolicy:

@@ -167,3 +167,5 @@ def test_development_switches_are_refused_in_production() -> None:
     for name, value in (("allow_private_webhook_urls", True), ("mail_drop_dir", "/tmp/mail"), ("token_url", "")):
         with pytest.raises(ValidationError, match=name):
             NotificationsSettings(**{**production, name: value})
+    with pytest.raises(ValidationError, match="delivery_lease_seconds"):  # 4 waves of up to 40 s do not fit
+        NotificationsSettings(delivery_lease_seconds=120, delivery_batch_size=100, delivery_concurrency=32)
