@@ -2,7 +2,7 @@
 
 Each round takes a batch of due deliveries under a lease (their due time moves past the lease,
 so two replicas never hold the same one, and one that dies holding them leaves them due again),
-sends them concurrently, then records every outcome and attempt in two bulk writes. A crash
+sends them concurrently, then records every outcome with its attempt in one bulk write. A crash
 between sending and recording repeats the send once the lease expires, with the same
 ``webhook-id``, which a receiver uses to drop the repeat. Time comes from an injectable clock.
 """
