@@ -146,9 +146,9 @@ def lag(group: list[str] = typer.Option([], help="A consumer group (default: eve
     table = Table(title="consumer lag")
     for column in ("group", "topic", "partition", "committed", "end", "lag"):
         table.add_column(column, justify="right" if column in ("partition", "committed", "end", "lag") else "left")
-    for g, topic, partition, committed, end in rows:
+    for g, name, partition, committed, end in rows:
         behind = end - (committed or 0)
-        table.add_row(g, topic, str(partition), "-" if committed is None else str(committed), str(end),
+        table.add_row(g, name, str(partition), "-" if committed is None else str(committed), str(end),
                       f"[yellow]{behind}[/]" if behind else "0")
     console.print(table)
     console.print(f"total lag: {sum(end - (committed or 0) for *_, committed, end in rows)}")
