@@ -114,7 +114,8 @@ async def _lag(kafka: KafkaConnection, groups: list[str],
                topics_of: dict[str, list[str]]) -> list[tuple[str, str, int, int | None, int]]:
     rows: list[tuple[str, str, int, int | None, int]] = []
     for group in groups:
-        topics = topics_of.get(group) or [t.name for t in CONTRACTS.topics.consumed_by(group)]
+        topics = topics_of.get(group) or [t.name for t in CONTRACTS.topics
+                                          if any(t.group_of(c) == group for c in t.consumers)]
         # Joins no group (nothing is subscribed) and commits nothing: it only asks for offsets.
         consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=group, enable_auto_commit=False)
         await consumer.start()
@@ -137,7 +138,7 @@ def lag(group: list[str] = typer.Option([], help="A consumer group (default: eve
         topic: list[str] = typer.Option([], help="Topics to look at (default: those the registry gives the group)."),
         as_json: bool = JsonOption, kafka: str | None = KafkaOption, stack_dir: Path = StackDir) -> None:
     """Consumer lag per group, topic and partition: records not yet handled."""
-    groups = group or sorted({c for t in CONTRACTS.topics for c in t.consumers})
+    groups = group or sorted({t.group_of(c) for t in CONTRACTS.topics for c in t.consumers})
     rows = asyncio.run(_lag(_kafka(kafka, stack_dir), groups, {g: list(topic) for g in groups}))
     if as_json:
         print(json.dumps([{"group": g, "topic": t, "partition": p, "committed": c, "end": e, "lag": e - (c or 0)}

@@ -103,7 +103,7 @@ def principals(registry: TopicRegistry = TOPICS) -> list[str]:
 
 def service_grants(principal: str, registry: TopicRegistry = TOPICS) -> list[Grant]:
     """What the registry lets ``principal`` do: Write/Describe on what it produces; Read/Describe on what
-    it consumes, Read on its consumer group (the group id is the service name) and Write/Describe on the
+    it consumes, Read on its consumer groups (the service name, or a group the topic names) and Write/Describe on the
     dead-letter topics of what it consumes (a consumer dead-letters there)."""
     wanted: list[tuple[str, str, Iterable[str]]] = []
     for spec in registry:
@@ -112,8 +112,7 @@ def service_grants(principal: str, registry: TopicRegistry = TOPICS) -> list[Gra
         if principal in spec.consumers:
             wanted.append(("topic", spec.name, ("Read", "Describe")))
             wanted.append(("topic", spec.dlq, ("Write", "Describe")))
-    if registry.consumed_by(principal):
-        wanted.append(("group", principal, ("Read",)))
+    wanted.extend(("group", group, ("Read",)) for group in registry.groups_of(principal))
     return _merge(wanted)
 
 
@@ -125,8 +124,7 @@ def ops_grants(registry: TopicRegistry = TOPICS) -> list[Grant]:
         wanted.append(("topic", spec.dlq, ("Read", "Describe")))
         wanted.append(("topic", spec.name, ("Write", "Describe")))
     for principal in principals(registry):
-        if registry.consumed_by(principal):
-            wanted.append(("group", principal, ("Describe",)))
+        wanted.extend(("group", group, ("Describe",)) for group in registry.groups_of(principal))
     return _merge(wanted)
 
 

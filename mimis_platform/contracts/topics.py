@@ -26,6 +26,12 @@ class TopicSpec:
     retention_ms: int = 30 * DAY_MS
     dlq_retention_ms: int = 30 * DAY_MS
     replication_factor: int = 3  # production; the local broker has one node
+    # A consumer reading this topic in a consumer group of its own, (service, group); by default a
+    # service's group id is its name. The group's ACL is generated from this.
+    own_groups: tuple[tuple[str, str], ...] = ()
+
+    def group_of(self, service: str) -> str:
+        return dict(self.own_groups).get(service, service)
 
     @property
     def dlq(self) -> str:
@@ -65,6 +71,10 @@ class TopicRegistry:
     def all_names(self) -> list[str]:
         """Every topic to create, each with its dead-letter twin."""
         return [name for t in self.topics for name in (t.name, t.dlq)]
+
+    def groups_of(self, service: str) -> list[str]:
+        """The consumer groups ``service`` reads in (its name, and any group of its own a topic names)."""
+        return list(dict.fromkeys(t.group_of(service) for t in self.topics if service in t.consumers))
 
     def consumed_by(self, service: str) -> list[TopicSpec]:
         return [t for t in self.topics if service in t.consumers]
@@ -134,6 +144,7 @@ TOPICS = TopicRegistry(
             event_types=("provider.assessment.recorded.v1",),
             producers=("provider-systems",),
             consumers=("issuance",),
+            own_groups=(("issuance", "issuance-assessments"),),  # batched, signature-checking consumer
             partitions=6,
             retention_ms=7 * DAY_MS,
             dlq_retention_ms=14 * DAY_MS,

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from mimis_platform.contracts import CONTRACTS
 from mimis_platform.service import ServiceRuntime, create_service_app
 from services.issuance.api import ROUTERS
 from services.issuance.catalogue import CatalogueReadModel
 from services.issuance.domain.credential import IssuerProfile
 from services.issuance.domain.keys import did_web
 from services.issuance.domain.sealing import Sealer
-from services.issuance.events import AssessmentConsumer, BatchIssuing, assessment_routes
+from services.issuance.events import ASSESSMENT_RECORDED, AssessmentConsumer, BatchIssuing, assessment_routes
 from services.issuance.issuer import Issuer
 from services.issuance.keystore import KeyStore, ProviderSecrets
 from services.issuance.settings import IssuanceSettings
@@ -35,7 +36,11 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
                             settings.public_base_url, settings.catalogue_base_url)
     issuer = Issuer(store, catalogue, keys, lookup_key, settings.bulk_max_rows)
     runtime.bind_routes(catalogue.routes())
-    group = settings.assessment_consumer_group or f"{settings.consumer_group or settings.service_name}-assessments"
+    # The topic registry names this group (the KafkaUser's ACL is generated from it); tests give each
+    # service instance groups of its own through CONSUMER_GROUP.
+    group = settings.assessment_consumer_group or (
+        f"{settings.consumer_group}-assessments" if settings.consumer_group
+        else CONTRACTS.topic_for(ASSESSMENT_RECORDED).group_of(settings.service_name))
     routes = assessment_routes(store, catalogue, lookup_key)
     batch = BatchIssuing(store, catalogue, lookup_key) if settings.assessment_batch_size > 1 else None
     consumers = [AssessmentConsumer(
