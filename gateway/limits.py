@@ -40,6 +40,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from gateway.errors import ErrorCode, GatewayError
@@ -191,14 +192,19 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 def extensions(settings: GatewaySettings) -> list[Any]:
-    """Factories, so that each operation gets fresh extension instances."""
-    cost = cost_rule(settings.max_query_cost, settings.max_page_size)
+    """Factories, so that each operation gets fresh extension instances. The validation rules are made
+    once: the validation cache is keyed by document *and* rules, and clients send the same few
+    documents again and again, so each is validated (limits and cost rule included) once per process."""
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+        cost_rule(settings.max_query_cost, settings.max_page_size),
+    ]
     production = settings.environment == "production"
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-        lambda: AddValidationRules([cost]),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=1024),
         lambda: MaskUnexpectedErrors(production=production),
         ErrorCodes,
     ]

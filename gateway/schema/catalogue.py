@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.errors import bad_input
+from gateway.errors import ErrorCode, GatewayError, bad_input
 from gateway.schema.common import JSON, LocalizedText, PageInfo, ctx, page_size, parse_time
 from gateway.schema.selection import asks_for
 from gateway.schema.transparency import ReviewSummary, summary_of
@@ -78,20 +78,46 @@ class Provider:
     id: strawberry.ID
     name: str
     kind: ProviderKind
-    organisation_number: str = strawberry.field(description="Swedish organisation number (NNNNNN-NNNN).")
-    website: str | None
-    region: str = strawberry.field(description="NUTS code (SE224 = Skåne län).")
-    contact: Contact
-    members: list[str] | None = strawberry.field(description="The people acting for the provider; its members only.")
+    # The catalog's full answer; None while only what a search result carries (id, name, kind) is known,
+    # so a page asking for providers' names and kinds costs no call for them.
+    body: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def of(cls, body: dict[str, Any]) -> Provider:
         d = body["details"]
-        c = d["contact"]
-        return cls(id=strawberry.ID(body["id"]), name=d["name"], kind=ProviderKind(d["kind"]),
-                   organisation_number=d["organisation_number"], website=d.get("website"), region=d["region"],
-                   contact=Contact(name=c["name"], email=c["email"], phone=c.get("phone")),
-                   members=body.get("members"))
+        return cls(id=strawberry.ID(body["id"]), name=d["name"], kind=ProviderKind(d["kind"]), body=body)
+
+    async def _details(self, info: Info) -> dict[str, Any]:
+        if self.body is None:
+            self.body = await ctx(info).providers.load(str(self.id))
+        if self.body is None:
+            raise GatewayError(ErrorCode.NOT_FOUND, f"provider {self.id} is gone", service="catalog")
+        details: dict[str, Any] = self.body["details"]
+        return details
+
+    @strawberry.field(description="Swedish organisation number (NNNNNN-NNNN).")
+    async def organisation_number(self, info: Info) -> str:
+        return str((await self._details(info))["organisation_number"])
+
+    @strawberry.field
+    async def website(self, info: Info) -> str | None:
+        return (await self._details(info)).get("website")
+
+    @strawberry.field(description="NUTS code (SE224 = Skåne län).")
+    async def region(self, info: Info) -> str:
+        return str((await self._details(info))["region"])
+
+    @strawberry.field(description="Who to ask about the provider's micro-credentials.")
+    async def contact(self, info: Info) -> Contact:
+        c = (await self._details(info))["contact"]
+        return Contact(name=c["name"], email=c["email"], phone=c.get("phone"))
+
+    @strawberry.field(description="The people acting for the provider; its members only.")
+    async def members(self, info: Info) -> list[str] | None:
+        await self._details(info)
+        assert self.body is not None
+        members: list[str] | None = self.body.get("members")
+        return members
 
     @strawberry.field(description="The provider's published micro-credentials.")
     async def micro_credentials(self, info: Info, first: int | None = None,
@@ -147,6 +173,7 @@ class MicroCredential:
         description="The latest review outcome and comments; the provider's members only.")
     provider_id: strawberry.Private[str]
     full: strawberry.Private[dict[str, Any] | None]
+    listed_provider: strawberry.Private[Provider | None] = None  # what a search result says of the provider
 
     @classmethod
     def of_search_item(cls, item: dict[str, Any]) -> MicroCredential:
@@ -159,6 +186,8 @@ class MicroCredential:
             esco_skills=item["esco_skills"], price_sek=_number(item.get("price_sek")),
             published_at=parse_time(item.get("published_at")), review_feedback=None,
             provider_id=item["provider_id"], full=None,
+            listed_provider=Provider(id=strawberry.ID(item["provider_id"]), name=item["provider_name"],
+                                     kind=ProviderKind(item["provider_kind"])),
         )
 
     @classmethod
@@ -193,6 +222,8 @@ class MicroCredential:
 
     @strawberry.field(description="The provider that offers it.")
     async def provider(self, info: Info) -> Provider | None:
+        if self.listed_provider is not None:
+            return self.listed_provider
         return await provider_by_id(info, self.provider_id)
 
     @strawberry.field(description="What a learner can do after passing.")

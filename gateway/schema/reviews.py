@@ -13,7 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.schema.catalogue import Provider, provider_by_id
+from gateway.schema.catalogue import Provider, ProviderKind
 from gateway.schema.common import JSON, LocalizedText, PageInfo, ctx, page_size, parse_time
 from gateway.services import seg
 from mimis_platform.auth import Role
@@ -98,6 +98,8 @@ class Review:
     checklists: list[Checklist] | None = strawberry.field(description="The board and assigned reviewers.")
     verdicts: list[Verdict] | None = strawberry.field(description="The board and assigned reviewers.")
     provider_id: strawberry.Private[str]
+    provider_name: strawberry.Private[str]
+    provider_kind: strawberry.Private[str]
 
     @classmethod
     def of(cls, b: dict[str, Any]) -> Review:
@@ -124,12 +126,13 @@ class Review:
             verdicts=_list("verdicts", lambda v: Verdict(
                 reviewer=v["reviewer"], decision=ReviewDecision(v["decision"]), comments=v["comments"],
                 reason=v.get("reason"), at=parse_time(v["at"]) or datetime.min)),
-            provider_id=b["provider_id"],
+            provider_id=b["provider_id"], provider_name=b["provider_name"], provider_kind=b["provider_kind"],
         )
 
     @strawberry.field(description="The provider whose micro-credential is reviewed.")
-    async def provider(self, info: Info) -> Provider | None:
-        return await provider_by_id(info, self.provider_id)
+    def provider(self) -> Provider:  # the review names it; more of it loads only when asked
+        return Provider(id=strawberry.ID(self.provider_id), name=self.provider_name,
+                        kind=ProviderKind(self.provider_kind))
 
 
 @strawberry.type

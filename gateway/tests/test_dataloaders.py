@@ -51,6 +51,16 @@ async def test_nested_provider_pages_are_one_search_per_provider(region: Region)
     assert errors == []
     assert data is not None
     paths = [c[2] for c in region.service_calls()]
-    # the page, its providers, and one search per distinct provider (not one per entry)
+    # the page, and one search per distinct provider (not one per entry); the providers come with the search
     assert paths.count("/micro-credentials") == 1 + len(region.providers)
-    assert paths.count("/providers") == 1
+    assert len(paths) == 1 + len(region.providers)
+
+
+async def test_names_and_kinds_of_providers_come_with_the_search(region: Region) -> None:
+    region.transport.calls.clear()
+    data, errors = await gql_execute(region.gateway_url, """query($p: [String!]) {
+        microCredentials(first: 50, filter: {providers: $p}) { nodes { provider { id name kind } } } }""",
+                                     {"p": region.providers})
+    assert errors == []
+    assert data is not None and len(data["microCredentials"]["nodes"]) == 50
+    assert [c[2] for c in region.service_calls()] == ["/micro-credentials"]
