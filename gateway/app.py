@@ -1,5 +1,6 @@
-"""Composition root of the gateway: /graphql (GraphiQL outside production), the gateway's JWKS for
-the services, health probes. The gateway owns no domain data; its database holds API keys only."""
+"""Composition root of the gateway: /graphql (GraphiQL outside production), the web pages under
+/web (``/`` leads there), the gateway's JWKS for the services, health probes. The gateway owns no
+domain data; its database holds API keys only."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from gateway.schema import build_schema
 from gateway.services import Services
 from gateway.settings import GatewaySettings
 from gateway.tokens import GatewayTokens
+from gateway.web import mount_pages
 from mimis_platform.auth import verifier_for
 from mimis_platform.health import health_router, mongo_check
 from mimis_platform.logs import setup_logging
@@ -83,5 +85,6 @@ def bootstrap(settings: GatewaySettings | None = None, transport: httpx.AsyncBas
         GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql" if settings.graphiql_enabled() else None),
         prefix="/graphql",
     )
+    mount_pages(app)  # the catalogue and verification pages for people, on the same GraphQL API
     instrument_app(app)
     return app

@@ -112,8 +112,11 @@ async def test_the_catalogue_page_searches_filters_and_shows_a_review_summary(we
     await expect(dialog.locator(".review").first).to_contain_text("Granskad av", timeout=15_000)
     await expect(dialog).to_contain_text("Läranderesultat")
     await _shot(page, "details-sv")
+    await dialog.locator("button.primary").click()  # close, switch to English, open again
     await page.click("button[data-lang=en]")
-    await expect(dialog.locator(".review").first).to_contain_text("Reviewed by")
+    await expect(page.locator("#summary")).to_contain_text("micro-credentials")
+    await cards.first.locator("button.link").click()
+    await expect(dialog.locator(".review").first).to_contain_text("Reviewed by", timeout=15_000)
     await expect(dialog).to_contain_text("Learning outcomes")
     await _shot(page, "details-en")
 
