@@ -64,6 +64,8 @@ def _service_env(
     env[f"{prefix}ENVIRONMENT"] = "development"
     if prefix == "ISSUANCE_":  # status lists and share links point at the local service
         env["ISSUANCE_PUBLIC_BASE_URL"] = urls["issuance"]
+        if "gateway" in urls:  # share links open the gateway's verification page
+            env["ISSUANCE_SHARE_PAGE_URL"] = f"{urls['gateway']}/verify?share={{token}}"
     if prefix == "NOTIFICATIONS_":  # learner e-mails ask the local issuance, with a development service token
         env["NOTIFICATIONS_ISSUANCE_URL"] = urls["issuance"]
         env["NOTIFICATIONS_DEV_ISSUER_KEY_PATH"] = str(stack.root / "dev-issuer-key.json")

@@ -33,7 +33,7 @@ def bootstrap(settings: IssuanceSettings | None = None) -> FastAPI:
     catalogue = CatalogueReadModel(runtime.db)
     store = CredentialStore(runtime.client, runtime.db, runtime.outbox, keys, catalogue,
                             IssuerProfile(did, settings.issuer_name, url=settings.public_base_url),
-                            settings.public_base_url, settings.catalogue_base_url)
+                            settings.public_base_url, settings.catalogue_base_url, settings.share_page_url)
     issuer = Issuer(store, catalogue, keys, lookup_key, settings.bulk_max_rows)
     runtime.bind_routes(catalogue.routes())
     # The topic registry names this group (the KafkaUser's ACL is generated from it); tests give each

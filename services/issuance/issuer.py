@@ -255,7 +255,7 @@ class Issuer:
         if share is None:
             share = await self.store.create_share(doc["_id"], doc["learner_ref"], now + timedelta(days=days), now,
                                                   "issuance")
-        return f"{self.store.public_base_url}/v1/shared/{share['_id']}"
+        return self.store.share_link(str(share["_id"]))
 
 
 def _status_url(presented: str | JsonObject) -> str | None:

@@ -29,6 +29,10 @@ class IssuanceSettings(ServiceSettings):
     issuer_name: str = Field("MIMIS – mikromeriter i Skåne", min_length=1)
     # Where this service is reached from outside (status lists, share links).
     public_base_url: str = Field("https://issuance.mimis.skane.se", pattern=r"^https?://\S+$")
+    # What a share link opens: the verification page for people (served by the gateway), with
+    # ``{token}`` in it. Empty: ``<PUBLIC_BASE_URL>/verify?share={token}`` (the public host sends
+    # /verify to the gateway). The JSON stays at ``/v1/shared/{token}``.
+    share_page_url: str = Field("", pattern=r"^(https?://\S*\{token\}\S*)?$")
     # Base of the catalogue's public URLs named on credentials (achievement ids).
     catalogue_base_url: str = Field("https://mimis.skane.se", pattern=r"^https?://\S+$")
 

@@ -106,9 +106,10 @@ class StatusAllocator:
 class CredentialStore:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], outbox: Outbox,
                  keys: KeyStore, catalogue: CatalogueReadModel, issuer: IssuerProfile, public_base_url: str,
-                 catalogue_base_url: str) -> None:
+                 catalogue_base_url: str, share_page_url: str = "") -> None:
         self.client, self.outbox, self.keys, self.catalogue, self.issuer = client, outbox, keys, catalogue, issuer
         self.public_base_url = public_base_url.rstrip("/")
+        self.share_page_url = share_page_url or f"{self.public_base_url}/verify?share={{token}}"
         self.catalogue_base_url = catalogue_base_url
         self.learners = db["learners"]
         self.credentials = db["credentials"]
@@ -129,6 +130,10 @@ class CredentialStore:
 
     def status_list_url(self, number: int) -> str:
         return f"{self.public_base_url}/v1/status-lists/{number}"
+
+    def share_link(self, token: str) -> str:
+        """What a person opens: the verification page showing the shared credential and its checks."""
+        return self.share_page_url.replace("{token}", token)
 
     # --- status list indexes ------------------------------------------------------------------
     async def _allocator_ready(self) -> None:

@@ -14,12 +14,13 @@ from services.issuance.api.deps import Gone, IssuerDep, learner_of, own_credenti
 from services.issuance.api.models import CredentialPage, CredentialSummary, ShareCreate, SharePublic
 from services.issuance.issuer import now_utc
 from services.issuance.keystore import utc
+from services.issuance.storage import CredentialStore
 
 router = APIRouter(prefix="/v1", tags=["learners"], responses=ERROR_RESPONSES)
 
 
-def _share(doc: dict[str, object], base: str) -> SharePublic:
-    return SharePublic(token=str(doc["_id"]), url=f"{base}/v1/shared/{doc['_id']}",
+def _share(doc: dict[str, object], store: CredentialStore) -> SharePublic:
+    return SharePublic(token=str(doc["_id"]), url=store.share_link(str(doc["_id"])),
                        credential_id=str(doc["credential_id"]), created_at=utc(doc["created_at"]),  # type: ignore[arg-type]
                        expires_at=utc(doc["expires_at"]), withdrawn_at=utc(doc.get("withdrawn_at")))  # type: ignore[arg-type]
 
@@ -58,13 +59,13 @@ async def create_share(credential_id: str, body: ShareCreate, principal: Current
     now = now_utc()
     share = await issuer.store.create_share(doc["_id"], learner["_id"], now + timedelta(days=body.expires_in_days),
                                             now, "learner")
-    return _share(share, issuer.store.public_base_url)
+    return _share(share, issuer.store)
 
 
 @router.get("/me/credentials/{credential_id}/shares", response_model=list[SharePublic])
 async def list_shares(credential_id: str, principal: CurrentParty, issuer: IssuerDep) -> list[SharePublic]:
     _, doc = await own_credential(principal, issuer, credential_id)
-    return [_share(s, issuer.store.public_base_url) for s in await issuer.store.shares_of(doc["_id"])]
+    return [_share(s, issuer.store) for s in await issuer.store.shares_of(doc["_id"])]
 
 
 @router.delete("/me/shares/{token}", status_code=204)

@@ -50,7 +50,7 @@ async def test_a_credential_issued_by_issuance_is_mailed_to_its_learner(
                 [mail] = n.smtp.to(address)
                 assert mail["Subject"].startswith("Ditt nya mikromeritbevis")
                 assert "Hej Lena Larsson" in mail.get_content()
-                assert f"{issuance.settings.public_base_url}/v1/shared/" in mail.get_content()
+                assert f"{issuance.settings.public_base_url}/verify?share=" in mail.get_content()
                 state = await n.store.delivery(delivery["_id"])
                 assert state is not None and state["status"] == "delivered"
                 assert address not in str(state) and address not in str(delivery)
