@@ -46,6 +46,7 @@ bench: install
 	$(PY) benchmarks/catalog_search.py
 	$(PY) benchmarks/issuance_throughput.py
 	$(PY) benchmarks/notifications_delivery.py
+	$(PY) benchmarks/gateway_search.py
 	$(PY) benchmarks/system_load.py
 
 ## k8s-generate: rewrite the generated Kubernetes files (topics, users, workloads, MongoDB) and the image's pins
