@@ -14,6 +14,8 @@ import httpx
 import psutil
 import pytest
 
+from mimis_platform.auth import DevelopmentIssuer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,6 +48,23 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
                                 cwd=ROOT, capture_output=True, text=True, timeout=60, env={**env, "COLUMNS": "200"})
         assert status.returncode == 0, status.stdout + status.stderr
         assert status.stdout.count("not ready") == 0 and status.stdout.count("ready") >= 5, status.stdout
+        # `mimis verify` on the demo learners' credentials, as files: valid ones pass, the revoked one fails.
+        issuer = DevelopmentIssuer.load_or_create(tmp_path / "stack" / "dev-issuer-key.json")
+        outcomes: list[int] = []
+        for learner in ("demo.maja@example.se", "demo.yusuf@example.se", "demo.elin@example.se"):
+            auth = {"authorization": f"Bearer {issuer.token(learner, ['learner'])}"}
+            for item in httpx.get(f"{urls['issuance']}/v1/me/credentials", headers=auth, timeout=20).json()["items"]:
+                jws = httpx.get(f"{urls['issuance']}/v1/me/credentials/{item['credential_id']}/download",
+                                params={"format": "jws"}, headers=auth, timeout=20).text
+                path = tmp_path / f"{item['credential_id'].rsplit(':', 1)[-1]}.jwt"
+                path.write_text(jws)
+                checked = subprocess.run([sys.executable, "-m", "mimis_cli", "verify", str(path), "--stack-dir",
+                                          str(tmp_path / "stack")], cwd=ROOT, capture_output=True, text=True,
+                                         timeout=60, env={**env, "COLUMNS": "200"})
+                expected = 0 if item["status"] == "active" else 2
+                assert checked.returncode == expected, (item, checked.stdout, checked.stderr)
+                outcomes.append(checked.returncode)
+        assert sorted(set(outcomes)) == [0, 2], outcomes  # the demo has valid and revoked credentials
         graphql = httpx.post(f"{urls['gateway']}/graphql", json={"query": "{ services { name ready } }"}, timeout=20)
         assert graphql.status_code == 200
         assert all(s["ready"] for s in graphql.json()["data"]["services"]), graphql.text
