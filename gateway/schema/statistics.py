@@ -1,4 +1,5 @@
-"""Regional statistics: what the catalogue offers (public) and the quality board's figures (the board)."""
+"""Regional statistics: what the catalogue offers and the credentials issued (public, aggregate counts
+only) and the quality board's figures (the board)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,18 @@ class CatalogueStatistics:
     by_pilot: list[Count]
 
 
+@strawberry.type(description="Credentials issued in the region (aggregate counts only, nothing about a learner).")
+class IssuedCredentialStatistics:
+    generated_at: datetime
+    issued: int = strawberry.field(description="Every credential issued, revoked ones included.")
+    revoked: int
+    by_branch: list[Count] = strawberry.field(
+        description="A credential counts in each branch of its catalogue version.")
+    by_provider_kind: list[Count]
+    by_level: list[Count] = strawberry.field(description="By EQF level of the exact catalogue version.")
+    by_month: list[Count] = strawberry.field(description="By issue month (YYYY-MM, UTC), oldest first.")
+
+
 @strawberry.type
 class ApprovalRate:
     key: str
@@ -53,6 +66,10 @@ def _counts(values: list[dict[str, Any]]) -> list[Count]:
     return [Count(key=str(v["value"]), count=v["count"]) for v in values if v["count"] > 0]
 
 
+def _keyed(values: list[dict[str, Any]]) -> list[Count]:
+    return [Count(key=str(v["key"]), count=v["count"]) for v in values]
+
+
 def _rates(values: list[dict[str, Any]]) -> list[ApprovalRate]:
     return [ApprovalRate(key=r["key"], decided=r["decided"], approved=r["approved"],
                          changes_requested=r["changes_requested"], rejected=r["rejected"],
@@ -68,6 +85,15 @@ class StatisticsQuery:
         return CatalogueStatistics(published=page.get("total") or 0, by_branch=_counts(f.get("branches", [])),
                                    by_provider_kind=_counts(f.get("provider_kinds", [])),
                                    by_level=_counts(f.get("levels", [])), by_pilot=_counts(f.get("pilots", [])))
+
+    @strawberry.field(description="Credentials issued by branch, provider kind, EQF level and issue month, with "
+                                  "the total and how many are revoked (public).")
+    async def issued_credential_statistics(self, info: Info) -> IssuedCredentialStatistics | None:
+        s = await ctx(info).services.get("issuance", "/v1/statistics")
+        return IssuedCredentialStatistics(
+            generated_at=parse_time(s["generated_at"]) or datetime.min, issued=s["issued"], revoked=s["revoked"],
+            by_branch=_keyed(s["by_branch"]), by_provider_kind=_keyed(s["by_provider_kind"]),
+            by_level=_keyed(s["by_level"]), by_month=_keyed(s["by_month"]))
 
     @strawberry.field(description="Reviews open and overdue, time to decision, approval rates (the quality board).")
     async def quality_statistics(self, info: Info, since: datetime | None = None) -> QualityStatistics | None:

@@ -29,6 +29,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]] | None] = {
 OPERATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "search": ("{ microCredentials(first: 1) { nodes { id } } }", {}),
     "catalogue statistics": ("{ catalogueStatistics { published } }", {}),
+    "issued credential statistics": ("{ issuedCredentialStatistics { issued } }", {}),
     "drafts of p0": ("query($p: ID!) { providerDrafts(providerId: $p) { nodes { id status } } }", {"p": "p0"}),
     "create draft for p0": ("mutation($p: ID!, $c: JSON!) { createMicroCredential(providerId: $p, content: $c) "
                             "{ id status } }", {"p": "p0", "c": "CONTENT"}),
@@ -49,6 +50,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     #                       anon member0 member1 reviewer admin employer municip. learner ops regionadm
     "search":               (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK),
     "catalogue statistics": (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "issued credential statistics": (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK),
     "drafts of p0":         (U, OK, F, F, F, F, F, F, F, F),
     "create draft for p0":  (U, OK, F, F, F, F, F, F, F, F),
     "review queue":         (U, OK, OK, OK, OK, F, F, F, F, F),

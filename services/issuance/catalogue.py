@@ -9,6 +9,7 @@ details (the awarding body on a credential).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from mimis_platform.envelope import Event
 from mimis_platform.mongo import Document
 from services.catalog.domain.model import MicroCredentialContent, ProviderDetails
 from services.issuance.domain.credential import CatalogueVersion
+from services.issuance.domain.statistics import VersionFacts
 
 PUBLISHED = "published"
 NO_LONGER_PUBLISHED = ("superseded", "retired")
@@ -140,6 +142,27 @@ class CatalogueReadModel:
                 self._parsed.clear()
             self._parsed[cache_key] = parsed
         return parsed
+
+    async def facts(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], VersionFacts]:
+        """The branches and level of these exact versions and their provider's kind (for statistics)."""
+        ids = sorted({version_key(mc, version) for mc, version in keys})
+        if not ids:
+            return {}
+        versions = [doc async for doc in self.versions.find(
+            {"_id": {"$in": ids}},
+            {"micro_credential_id": 1, "version": 1, "provider_id": 1, "content.branches": 1, "content.level": 1})]
+        provider_ids = sorted({str(doc["provider_id"]) for doc in versions})
+        kinds = {str(doc["_id"]): (doc.get("details") or {}).get("kind") async for doc in self.providers.find(
+            {"_id": {"$in": provider_ids}}, {"details.kind": 1})}
+        found: dict[tuple[str, int], VersionFacts] = {}
+        for doc in versions:
+            content = doc.get("content") or {}
+            level = (content.get("level") or {}).get("eqf")
+            kind = kinds.get(str(doc["provider_id"]))
+            found[(str(doc["micro_credential_id"]), int(doc["version"]))] = VersionFacts(
+                branches=tuple(str(b) for b in content.get("branches") or ()),
+                level=int(level) if level is not None else None, provider_kind=str(kind) if kind else None)
+        return found
 
     async def version_exists(self, micro_credential_id: str, version: int) -> str | None:
         doc = await self.versions.find_one({"_id": version_key(micro_credential_id, version)}, {"status": 1})

@@ -36,6 +36,7 @@ from services.issuance.catalogue import CatalogueReadModel
 from services.issuance.domain.assessment import IssueCommand
 from services.issuance.domain.credential import CatalogueVersion, IssuerProfile, new_credential_id
 from services.issuance.domain.issuing import IssuedCredential, issue, issued_event_data
+from services.issuance.domain.statistics import IssuedGroup
 from services.issuance.domain.status_list import MIN_LENGTH, IndexAllocator
 from services.issuance.keystore import KeyStore, utc
 
@@ -134,6 +135,20 @@ class CredentialStore:
     def share_link(self, token: str) -> str:
         """What a person opens: the verification page showing the shared credential and its checks."""
         return self.share_page_url.replace("{token}", token)
+
+    # --- statistics ---------------------------------------------------------------------------
+    async def issued_groups(self) -> list[IssuedGroup]:
+        """Every credential ever issued (erased ones too: erasure keeps these facts), counted by
+        catalogue version and issue month (UTC), with how many of them are revoked."""
+        pipeline: list[Document] = [{"$group": {
+            "_id": {"mc": "$micro_credential_id", "version": "$version",
+                    "month": {"$dateToString": {"format": "%Y-%m", "date": "$issued_at"}}},
+            "issued": {"$sum": 1},
+            "revoked": {"$sum": {"$cond": [{"$eq": ["$status", REVOKED_STATUS]}, 1, 0]}}}}]
+        cursor = await self.credentials.aggregate(pipeline)
+        return [IssuedGroup(micro_credential_id=str(g["_id"]["mc"]), version=int(g["_id"]["version"]),
+                            month=str(g["_id"]["month"]), issued=int(g["issued"]), revoked=int(g["revoked"]))
+                async for g in cursor]
 
     # --- status list indexes ------------------------------------------------------------------
     async def _allocator_ready(self) -> None:

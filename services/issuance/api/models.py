@@ -140,3 +140,20 @@ class KeyPublic(BaseModel):
     public_key_multibase: str
     created_at: datetime
     retired_at: datetime | None
+
+
+class Count(BaseModel):
+    key: str
+    count: int
+
+
+class IssuedStatisticsOut(BaseModel):
+    """Issued credentials in the region: aggregate counts only, nothing about any learner."""
+
+    generated_at: datetime
+    issued: int = Field(description="Every credential issued (revoked ones included).")
+    revoked: int
+    by_branch: list[Count] = Field(description="A credential counts in each branch of its catalogue version.")
+    by_provider_kind: list[Count]
+    by_level: list[Count] = Field(description="By EQF level of the exact catalogue version.")
+    by_month: list[Count] = Field(description="By issue month (YYYY-MM, UTC), oldest first.")

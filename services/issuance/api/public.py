@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from mimis_platform.api_errors import ERROR_RESPONSES, NotFound
 from services.issuance.api.deps import Gone, IssuerDep
-from services.issuance.api.models import CheckOut, VerifyRequest, VerifyResult
+from services.issuance.api.models import CheckOut, Count, IssuedStatisticsOut, VerifyRequest, VerifyResult
+from services.issuance.domain.statistics import issued_statistics
 from services.issuance.issuer import now_utc
 from services.issuance.keystore import utc
 
@@ -57,6 +58,23 @@ async def shared(token: str, issuer: IssuerDep) -> dict[str, Any]:
         raise Gone("this credential is no longer shared")
     return {"credential_id": doc["_id"], "status": doc["status"], "expires_at": expires,
             "credential": await issuer.with_proof(doc), "jws": doc["jws"]}
+
+
+@router.get("/v1/statistics", response_model=IssuedStatisticsOut)
+async def statistics(issuer: IssuerDep, response: Response) -> IssuedStatisticsOut:
+    """Issued credentials by branch, provider kind, EQF level and issue month, with the total and how
+    many are revoked (regional statistics; aggregate counts only, never anything about a learner)."""
+    groups = await issuer.store.issued_groups()
+    facts = await issuer.catalogue.facts((g.micro_credential_id, g.version) for g in groups)
+    s = issued_statistics(groups, facts)
+    response.headers["cache-control"] = "public, max-age=60"
+
+    def counts(values: list[tuple[str, int]]) -> list[Count]:
+        return [Count(key=k, count=n) for k, n in values]
+
+    return IssuedStatisticsOut(generated_at=now_utc(), issued=s.issued, revoked=s.revoked,
+                               by_branch=counts(s.by_branch), by_provider_kind=counts(s.by_provider_kind),
+                               by_level=counts(s.by_level), by_month=counts(s.by_month))
 
 
 @router.post("/v1/verify", response_model=VerifyResult)
