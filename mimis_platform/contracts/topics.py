@@ -136,18 +136,42 @@ TOPICS = TopicRegistry(
         TopicSpec(
             name="provider.assessments",
             description="Assessment results from providers' own systems, which issuance turns into signed credentials. "
-            "Carries personal data (the learner's name, e-mail address, optionally date of birth and personal identity "
-            "number), so it is kept only long enough to ride out an outage of issuance: 7 days, its dead letters 14 "
-            "days for the provider to correct and resend. Each record is signed by its provider (Standard Webhooks "
-            "headers); issuance dead-letters any it cannot verify.",
+            "Since v2 the learner appears only as the pseudonymous learner_ref the provider got when it registered the "
+            "learner over HTTPS, so no name, e-mail address or personal identity number is written to the topic or its "
+            "dead letters. Kept long enough to ride out an outage of issuance: 7 days, its dead letters 14 days for the "
+            "provider to correct and resend. Each record is signed by its provider (Standard Webhooks headers); issuance "
+            "dead-letters any it cannot verify, and every record of the retired v1 (with the learner removed).",
             key="provider_event_id",
-            event_types=("provider.assessment.recorded.v1",),
+            event_types=("provider.assessment.recorded.v1", "provider.assessment.recorded.v2"),
             producers=("provider-systems",),
             consumers=("issuance",),
             own_groups=(("issuance", "issuance-assessments"),),  # batched, signature-checking consumer
             partitions=6,
             retention_ms=7 * DAY_MS,
             dlq_retention_ms=14 * DAY_MS,
+        ),
+        TopicSpec(
+            name="privacy.erasures",
+            description="Learners' erasure requests (GDPR Art. 17), published by issuance, which owns the learner record, "
+            "in the transaction that erased its own part. Every other service holding data about learners consumes it, "
+            "erases once and confirms on privacy.erasure-confirmations. Only pseudonymous ids.",
+            key="learner_ref",
+            event_types=("privacy.learner.erasure-requested.v1",),
+            producers=("issuance",),
+            consumers=("notifications",),
+            partitions=3,
+            retention_ms=30 * DAY_MS,
+        ),
+        TopicSpec(
+            name="privacy.erasure-confirmations",
+            description="Each service's confirmation that it erased a learner for one request; issuance reports the "
+            "request complete when every consumer of privacy.erasures has confirmed. Only pseudonymous ids.",
+            key="learner_ref",
+            event_types=("privacy.learner.erasure-confirmed.v1",),
+            producers=("notifications",),
+            consumers=("issuance",),
+            partitions=3,
+            retention_ms=30 * DAY_MS,
         ),
     )
 )
