@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -76,10 +76,16 @@ class ProviderKind(StrEnum):
     REGION = "region"
 
 
+# A provider's contact person is a person: the marking puts them in the personal-data inventory
+# (PRIVACY.md) and keeps them out of dead letters (ContractRegistry.redact_personal).
+_DIRECT_PERSONAL_DATA: dict[str, Any] = {"x-personal-data": "direct"}
+
+
 class Contact(Strict):
-    name: ShortText
-    email: EmailStr
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
+    name: ShortText = Field(json_schema_extra=_DIRECT_PERSONAL_DATA)
+    email: EmailStr = Field(json_schema_extra=_DIRECT_PERSONAL_DATA)
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = Field(
+        None, json_schema_extra=_DIRECT_PERSONAL_DATA)
 
 
 class ProviderDetails(Strict):
