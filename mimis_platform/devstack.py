@@ -66,6 +66,9 @@ def _service_env(
         env["ISSUANCE_PUBLIC_BASE_URL"] = urls["issuance"]
         if "gateway" in urls:  # share links open the gateway's verification page
             env["ISSUANCE_SHARE_PAGE_URL"] = f"{urls['gateway']}/verify?share={{token}}"
+        if "notifications" in urls:  # a learner's export asks the local notifications for its part
+            env["ISSUANCE_NOTIFICATIONS_URL"] = urls["notifications"]
+        env["ISSUANCE_DEV_ISSUER_KEY_PATH"] = str(stack.root / "dev-issuer-key.json")
     if prefix == "NOTIFICATIONS_":  # learner e-mails ask the local issuance, with a development service token
         env["NOTIFICATIONS_ISSUANCE_URL"] = urls["issuance"]
         env["NOTIFICATIONS_DEV_ISSUER_KEY_PATH"] = str(stack.root / "dev-issuer-key.json")

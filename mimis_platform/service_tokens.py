@@ -12,11 +12,14 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
 from mimis_platform.auth import DevelopmentIssuer, Role
+
+if TYPE_CHECKING:
+    from mimis_platform.settings import CallerSettings
 
 #: A token is renewed this long before it expires (clock skew, the time a call takes).
 RENEW_BEFORE_SECONDS = 60.0
@@ -106,3 +109,30 @@ class ClientCredentialsTokenSource:
             except (ValueError, KeyError, TypeError) as exc:
                 raise TokenUnavailable(f"token endpoint {self.token_url} gave no access_token") from exc
             return self._cache.keep(token, lifetime)
+
+
+class DevelopmentKeyFileTokens:
+    """Reads the development issuer's key on first use (``make run`` writes it before starting
+    the services, so a service may start before the file exists)."""
+
+    def __init__(self, settings: CallerSettings) -> None:
+        self.settings = settings
+        self._source: DevelopmentTokenSource | None = None
+
+    async def token(self) -> str:
+        if self._source is None:
+            s = self.settings
+            self._source = DevelopmentTokenSource.from_key_file(
+                Path(s.dev_issuer_key_path), f"service:{s.service_name}", s.auth_issuer, s.auth_audience)
+        return await self._source.token()
+
+
+def token_source(settings: CallerSettings, http: httpx.AsyncClient) -> TokenSource:
+    """The token source a service's settings describe (see :class:`CallerSettings`)."""
+    if settings.token_url:
+        return ClientCredentialsTokenSource(http, settings.token_url, settings.token_client_id,
+                                            settings.client_secret.get_secret_value(), settings.token_scope,
+                                            settings.auth_audience)
+    if settings.environment == "production":
+        raise TokenUnavailable(f"production needs {settings.model_config.get('env_prefix', '')}TOKEN_URL")
+    return DevelopmentKeyFileTokens(settings)

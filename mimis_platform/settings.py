@@ -88,3 +88,27 @@ class ServiceSettings(BaseSettings):
 
     def kafka_connection(self) -> KafkaConnection:
         return KafkaConnection.from_settings(self)
+
+
+class CallerSettings(ServiceSettings):
+    """A service that calls other MIMIS services over HTTP with a service token (role ``service``).
+
+    In production the token comes from the identity provider's OAuth2 client-credentials grant at
+    ``token_url``; in development and tests it is signed locally with the development issuer's
+    key in ``dev_issuer_key_path`` (``make run`` writes it)."""
+
+    token_url: str = ""
+    client_id: str = ""  # empty: ``mimis-<service_name>``
+    client_secret: SecretStr = SecretStr("")
+    token_scope: str = ""
+    dev_issuer_key_path: str = ".stack/dev-issuer-key.json"
+
+    @model_validator(mode="after")
+    def _production_needs_a_token_endpoint(self) -> CallerSettings:
+        if self.environment == "production" and not self.token_url:
+            raise ValueError("token_url is empty; production needs the identity provider's token endpoint")
+        return self
+
+    @property
+    def token_client_id(self) -> str:
+        return self.client_id or f"mimis-{self.service_name}"

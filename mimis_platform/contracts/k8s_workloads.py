@@ -63,6 +63,9 @@ class Workload:
     verifies_tokens: bool = True  # reads AUTH_ISSUER / AUTH_JWKS
     calls_services: bool = False  # the gateway
     outbound_internet: bool = False  # webhooks (443) and SMTP submission (587)
+    # Service tokens from the identity provider's token endpoint (HTTPS, inside or outside the
+    # organisation), for the services it ``calls``; implied by outbound_internet.
+    identity_egress: bool = False
     cpu_request: str = "100m"
     cpu_limit: str = "1"
     memory_request: str = "384Mi"
@@ -101,9 +104,13 @@ WORKLOADS: tuple[Workload, ...] = (
         # did:web:<PUBLIC_HOST> resolves to https://<PUBLIC_HOST>/.well-known/did.json; verifiers anywhere
         # fetch the keys and status lists without an account.
         public_paths=("/.well-known/did.json", "/.well-known/jwks.json", "/v1/status-lists/", "/v1/shared/"),
-        app_secrets=(("KEY_ENCRYPTION_KEY", "key-encryption-key"), ("LEARNER_LOOKUP_KEY", "learner-lookup-key")),
+        # A learner's export asks notifications for its part, with a service token.
+        calls=("notifications",), identity_egress=True,
+        app_secrets=(("KEY_ENCRYPTION_KEY", "key-encryption-key"), ("LEARNER_LOOKUP_KEY", "learner-lookup-key"),
+                     ("CLIENT_SECRET", "client-secret")),
         settings=(("ISSUER_DOMAIN", PUBLIC_HOST), ("PUBLIC_BASE_URL", f"https://{PUBLIC_HOST}"),
-                  ("CATALOGUE_BASE_URL", f"https://{PUBLIC_HOST}")),
+                  ("CATALOGUE_BASE_URL", f"https://{PUBLIC_HOST}"), ("NOTIFICATIONS_URL", "http://notifications")),
+        environment_settings=(("TOKEN_URL", IDENTITY_CONFIGMAP, "token-url"),),
     ),
     Workload(
         "notifications", "services.notifications", "NOTIFICATIONS_", outbound_internet=True, calls=("issuance",),
@@ -385,6 +392,8 @@ def network_policy(w: Workload) -> Resource:
                        "ports": [port(443)]})
         # The SMTP relay may be inside the organisation's network: any address, submission port only.
         egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [port(587)]})
+    elif w.identity_egress:  # the identity provider's token endpoint: any address, HTTPS only
+        egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [port(443)]})
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

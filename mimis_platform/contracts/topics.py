@@ -136,11 +136,12 @@ TOPICS = TopicRegistry(
         TopicSpec(
             name="provider.assessments",
             description="Assessment results from providers' own systems, which issuance turns into signed credentials. "
-            "Since v2 the learner appears only as the pseudonymous learner_ref the provider got when it registered the "
-            "learner over HTTPS, so no name, e-mail address or personal identity number is written to the topic or its "
-            "dead letters. Kept long enough to ride out an outage of issuance: 7 days, its dead letters 14 days for the "
-            "provider to correct and resend. Each record is signed by its provider (Standard Webhooks headers); issuance "
-            "dead-letters any it cannot verify, and every record of the retired v1 (with the learner removed).",
+            "Since v2 the learner appears only as the pseudonymous learner_ref the provider got when it "
+            "registered the learner over HTTPS, so no name, e-mail address or personal identity number is "
+            "written to the topic or its dead letters. Kept long enough to ride out an outage of issuance: 7 "
+            "days, its dead letters 14 days for the provider to correct and resend. Each record is signed by its "
+            "provider (Standard Webhooks headers); issuance dead-letters any it cannot verify, and every record "
+            "of the retired v1 (with the learner removed).",
             key="provider_event_id",
             event_types=("provider.assessment.recorded.v1", "provider.assessment.recorded.v2"),
             producers=("provider-systems",),
@@ -152,9 +153,9 @@ TOPICS = TopicRegistry(
         ),
         TopicSpec(
             name="privacy.erasures",
-            description="Learners' erasure requests (GDPR Art. 17), published by issuance, which owns the learner record, "
-            "in the transaction that erased its own part. Every other service holding data about learners consumes it, "
-            "erases once and confirms on privacy.erasure-confirmations. Only pseudonymous ids.",
+            description="Learners' erasure requests (GDPR Art. 17), published by issuance, which owns the learner "
+            "record, in the transaction that erased its own part. Every other service holding data about learners "
+            "consumes it, erases once and confirms on privacy.erasure-confirmations. Only pseudonymous ids.",
             key="learner_ref",
             event_types=("privacy.learner.erasure-requested.v1",),
             producers=("issuance",),

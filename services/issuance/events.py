@@ -33,31 +33,45 @@ from services.issuance.domain.assessment import (
     AssessmentRefused,
     IssueCommand,
     command_from_assessment,
+    learner_from_record,
+    learner_problem,
     signature_problem,
 )
 from services.issuance.domain.credential import CatalogueVersion
 from services.issuance.domain.issuing import IssuedCredential
 from services.issuance.keystore import ProviderSecrets
-from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken, source_key
+from services.issuance.storage import AlreadyIssued, CredentialStore, IndexTaken, LearnerErased, source_key
 
-ASSESSMENT_RECORDED = "provider.assessment.recorded.v1"
+ASSESSMENT_RECORDED = "provider.assessment.recorded.v2"
+# Retired types: dead-lettered with the reason (the dead letter keeps none of their personal fields).
+RETIRED = {
+    "provider.assessment.recorded.v1": "provider.assessment.recorded.v1 is retired: it carried the learner's name, "
+    "e-mail address and personal identity number on the topic, where erasure cannot reach them. Register the learner "
+    "(POST /v1/providers/{provider_id}/learners) and send provider.assessment.recorded.v2 with the learner_ref",
+}
+ERASURE_CONFIRMED = "privacy.learner.erasure-confirmed.v1"
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
 _log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 
-def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
+def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel,
                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dict[str, Handler]:
     # Provider event ids met again under a new CloudEvents id: the next attempt looks first.
     resent: set[str] = set()
 
     async def recorded(event: Event, session: AsyncClientSession) -> None:
-        try:
-            command = command_from_assessment(event.data, lookup_key)
-        except AssessmentRefused as exc:
-            raise PermanentError(f"refused: {exc}") from None
         if event.data["result"] != "passed":
             return  # acknowledged (the inbox remembers it); nothing to issue
+        ref = str(event.data["learner_ref"])
+        learner = (await store.learners_by_ref([ref], session)).get(ref)
+        problem = learner_problem(ref, learner)
+        if problem is not None or learner is None:
+            raise PermanentError(f"refused: {problem}")
+        try:
+            command = command_from_assessment(event.data, learner_from_record(learner))
+        except AssessmentRefused as exc:
+            raise PermanentError(f"refused: {exc}") from None
         source = f"{command.provider_id}:{command.source_event_id}"
         if source in resent:
             resent.discard(source)
@@ -77,6 +91,9 @@ def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, loo
             raise PermanentError(f"refused: {exc}") from None
         try:
             await store.save(command, version, issued, now, session)
+        except LearnerErased:
+            # Erased between the read above and this write (they conflict): the next attempt refuses it.
+            raise RetryableError("the learner changed concurrently; checking") from None
         except AlreadyIssued:
             # Unique source key: the whole transaction is void; the next attempt finds the credential.
             resent.add(source)
@@ -91,30 +108,46 @@ def assessment_routes(store: CredentialStore, catalogue: CatalogueReadModel, loo
     return {ASSESSMENT_RECORDED: recorded}
 
 
+def erasure_routes(store: CredentialStore) -> dict[str, Handler]:
+    """Other services' confirmations of a learner's erasure (``privacy.erasure-confirmations``)."""
+    async def confirmed(event: Event, session: AsyncClientSession) -> None:
+        d = event.data
+        at = datetime.fromisoformat(str(d["confirmed_at"]).replace("Z", "+00:00"))
+        if await store.confirm_erasure(d["erasure_id"], d["service"], at, int(d["records_erased"]), session) is None:
+            _log.warning("confirmation of unknown erasure %s from %s ignored", d["erasure_id"], d["service"])
+
+    return {ERASURE_CONFIRMED: confirmed}
+
+
 class BatchIssuing:
     """Many assessment events in one transaction (the consumer's batch path): the events that
     cannot be settled here (refused, not issuable yet) are handed back for the one-at-a-time path,
     which retries or dead-letters each with its reason."""
 
-    def __init__(self, store: CredentialStore, catalogue: CatalogueReadModel, lookup_key: bytes,
+    def __init__(self, store: CredentialStore, catalogue: CatalogueReadModel,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.store, self.catalogue, self.lookup_key, self.clock = store, catalogue, lookup_key, clock
+        self.store, self.catalogue, self.clock = store, catalogue, clock
 
     async def __call__(self, items: list[tuple[Record, Event]],
                        session: AsyncClientSession) -> tuple[list[tuple[Record, Event]], list[tuple[Record, Event]]]:
         single: list[tuple[Record, Event]] = []
         done: list[tuple[Record, Event]] = []
         plans: list[tuple[Record, Event, IssueCommand]] = []
+        learners = await self.store.learners_by_ref([str(e.data["learner_ref"]) for _, e in items], session)
         for record, event in items:
+            if event.data["result"] != "passed":
+                done.append((record, event))
+                continue
+            learner = learners.get(str(event.data["learner_ref"]))
+            if learner_problem(str(event.data["learner_ref"]), learner) is not None or learner is None:
+                single.append((record, event))  # refused there, with the reason
+                continue
             try:
-                command = command_from_assessment(event.data, self.lookup_key)
+                command = command_from_assessment(event.data, learner_from_record(learner))
             except AssessmentRefused:
                 single.append((record, event))
                 continue
-            if event.data["result"] != "passed":
-                done.append((record, event))
-            else:
-                plans.append((record, event, command))
+            plans.append((record, event, command))
         keys = [source_key(command, "") for _, _, command in plans]
         issued_before = await self.store.issued_sources(keys, session) if keys else set()
         now = self.clock().replace(microsecond=0)
@@ -189,6 +222,9 @@ class AssessmentConsumer(EventConsumer):
             event = from_kafka(record.key, record.value, record.headers)
         except Exception:
             await super()._on_record(record)  # dead-letters it as undecodable
+            return None
+        if event.type in RETIRED:
+            await self._dead_letter(record, f"retired event type: {RETIRED[event.type]}")
             return None
         if event.type not in self.routes:
             await super()._on_record(record)  # skipped or dead-lettered as unknown

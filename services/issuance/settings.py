@@ -1,10 +1,10 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from mimis_platform.settings import DEVELOPMENT_SECRET, ServiceSettings
+from mimis_platform.settings import DEVELOPMENT_SECRET, CallerSettings
 
 
-class IssuanceSettings(ServiceSettings):
+class IssuanceSettings(CallerSettings):
     """Environment variables prefixed ``ISSUANCE_`` (e.g. ``ISSUANCE_KEY_ENCRYPTION_KEY``).
 
     The two secrets below keep their development default only in development and test; the
@@ -48,3 +48,6 @@ class IssuanceSettings(ServiceSettings):
     # Events a consumer reads and issues in one transaction (1: one at a time, no batch path).
     assessment_batch_size: int = Field(200, ge=1, le=1000)
     bulk_max_rows: int = Field(1000, ge=1, le=10_000)
+
+    # A learner's export asks notifications for its part (with a service token, see CallerSettings).
+    notifications_url: str = Field("http://127.0.0.1:8104", pattern=r"^https?://\S+$")

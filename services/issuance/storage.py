@@ -10,7 +10,9 @@
   learner) and keeps the facts: id, catalogue version, provider, status index, revocation.
 * ``status_lists``: one document per list (its number and a revision bumped by each
   revocation, which invalidates the cached signed list).
-* ``shares``: share links (``_id`` = the link's random token) with expiry and withdrawal.
+* ``shares``: share links (``_id`` = the link's random token) with expiry and withdrawal; a
+  link is deleted 30 days after it expired or was withdrawn (TTL index on ``gone_at``).
+* ``erasures``: learners' erasure requests (pseudonymous ids only) and which services confirmed.
 
 A credential, its learner and its issued event (outbox) are written in one transaction.
 """
@@ -33,7 +35,7 @@ from mimis_platform.envelope import Event
 from mimis_platform.mongo import Document
 from mimis_platform.outbox import Outbox, in_transaction
 from services.issuance.catalogue import CatalogueReadModel
-from services.issuance.domain.assessment import IssueCommand
+from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, LearnerData
 from services.issuance.domain.credential import CatalogueVersion, IssuerProfile, new_credential_id
 from services.issuance.domain.issuing import IssuedCredential, issue, issued_event_data
 from services.issuance.domain.statistics import IssuedGroup
@@ -42,6 +44,8 @@ from services.issuance.keystore import KeyStore, utc
 
 SOURCE = "/mimis/issuance"
 ISSUED = "issuance.credential.issued.v1"
+ERASURE_REQUESTED = "privacy.learner.erasure-requested.v1"
+SHARE_KEPT_AFTER_END = timedelta(days=30)
 REVOKED = "issuance.credential.revoked.v1"
 ACTIVE, REVOKED_STATUS = "active", "revoked"
 LIST_LENGTH = MIN_LENGTH
@@ -73,6 +77,10 @@ class AlreadyRevoked(Exception):
 
 class AlreadyIssued(Exception):
     """A credential for this provider event exists (the provider re-sent it under a new id)."""
+
+
+class LearnerErased(AssessmentRefused):
+    """The learner_ref names a learner erased on request (nothing more is issued to it)."""
 
 
 class IndexTaken(Exception):
@@ -116,6 +124,7 @@ class CredentialStore:
         self.credentials = db["credentials"]
         self.lists = db["status_lists"]
         self.shares = db["shares"]
+        self.erasures = db["erasures"]
         self.status = StatusAllocator()
 
     async def ensure_indexes(self) -> None:
@@ -128,6 +137,10 @@ class CredentialStore:
         await c.create_index([("provider_id", ASCENDING), ("sort_key", DESCENDING)])
         await c.create_index([("learner_ref", ASCENDING), ("sort_key", DESCENDING)])
         await self.shares.create_index([("credential_id", ASCENDING)])
+        await self.shares.create_index([("learner_ref", ASCENDING)])
+        # Retention: a share link is deleted 30 days after it expired or was withdrawn.
+        await self.shares.create_index([("gone_at", ASCENDING)], expireAfterSeconds=0)
+        await self.erasures.create_index([("learner_ref", ASCENDING), ("requested_at", DESCENDING)])
 
     def status_list_url(self, number: int) -> str:
         return f"{self.public_base_url}/v1/status-lists/{number}"
@@ -176,19 +189,64 @@ class CredentialStore:
 
     # --- issuing ------------------------------------------------------------------------------
     async def _learner_ref(self, command: IssueCommand, now: datetime, session: AsyncClientSession) -> str:
-        """The learner's pseudonym, the record made or brought up to date in one round trip."""
-        person = command.learner
-        changes: Document = {"name": person.name.strip(), "language": person.language}
-        if person.date_of_birth:
-            changes["date_of_birth"] = person.date_of_birth.isoformat()
-        if person.pin_lookup:
-            changes["pin_lookup"] = person.pin_lookup
-        doc = await self.learners.find_one_and_update(
-            {"email": person.normalised_email},
-            {"$set": changes, "$setOnInsert": {"_id": new_learner_ref(), "created_at": now, "erased_at": None}},
-            upsert=True, return_document=ReturnDocument.AFTER, projection={"_id": 1}, session=session)
-        assert doc is not None  # an upsert returning the document after always finds one
-        return str(doc["_id"])
+        """The learner's pseudonym, the record made or brought up to date in one round trip.
+
+        A command naming a registered learner (``learner_ref``) touches the record only if it is
+        not erased: a concurrent erasure and this write conflict, so one of them is retried."""
+        if command.learner_ref:
+            touched = await self.learners.update_one({"_id": command.learner_ref, "erased_at": None},
+                                                     {"$set": {"last_issued_at": now}}, session=session)
+            if touched.matched_count == 0:
+                raise LearnerErased(f"learner {command.learner_ref} is unknown or was erased")
+            return command.learner_ref
+        refs = await self.learner_refs([command.learner], now, session)
+        return refs[command.learner.normalised_email]
+
+    async def learner_refs(self, people: Sequence[LearnerData], now: datetime,
+                           session: AsyncClientSession) -> dict[str, str]:
+        """Each person's learner_ref by normalised e-mail address: existing records brought up to
+        date, new ones made, in a handful of round trips whatever their number."""
+        emails = sorted({p.normalised_email for p in people})
+        known = {d["email"]: d async for d in self.learners.find({"email": {"$in": emails}}, session=session)}
+        refs: dict[str, str] = {}
+        new_learners: dict[str, Document] = {}
+        updates: list[UpdateOne] = []
+        for person in people:
+            email = person.normalised_email
+            changes: Document = {"name": person.name.strip(), "language": person.language}
+            if person.date_of_birth:
+                changes["date_of_birth"] = person.date_of_birth.isoformat()
+            if person.pin_lookup:
+                changes["pin_lookup"] = person.pin_lookup
+            if email in new_learners:
+                new_learners[email].update(changes)
+            elif email in known:
+                refs[email] = str(known[email]["_id"])
+                if any(known[email].get(k) != v for k, v in changes.items()):
+                    updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
+            else:
+                refs[email] = new_learner_ref()
+                new_learners[email] = {"_id": refs[email], "email": email, **changes, "created_at": now,
+                                       "erased_at": None}
+        if new_learners:
+            await self.learners.insert_many(list(new_learners.values()), session=session)
+        if updates:
+            await self.learners.bulk_write(updates, ordered=True, session=session)
+        return refs
+
+    async def register_learners(self, people: Sequence[LearnerData], now: datetime) -> list[str]:
+        """Register learners a provider will name in its assessment events; the same e-mail address
+        always gives the same learner_ref (until the learner is erased)."""
+        async def work(session: AsyncClientSession) -> dict[str, str]:
+            return await self.learner_refs(people, now, session)
+
+        refs = await in_transaction(self.client, work)
+        return [refs[p.normalised_email] for p in people]
+
+    async def learners_by_ref(self, refs: Sequence[str], session: AsyncClientSession | None = None
+                              ) -> dict[str, Document]:
+        found = self.learners.find({"_id": {"$in": sorted(set(refs))}}, session=session)
+        return {str(d["_id"]): d async for d in found}
 
     async def prepare(self, command: IssueCommand, catalogue: CatalogueVersion, now: datetime) -> IssuedCredential:
         """Build and sign (pure work, no writes): the status index is taken here."""
@@ -242,36 +300,17 @@ class CredentialStore:
                         traces: Sequence[dict[str, str]] | None = None) -> None:
         """Many credentials, their learners and events in the caller's transaction, in a handful of
         round trips whatever their number (the batch path of the assessment consumer)."""
-        emails = sorted({c.learner.normalised_email for c, _, _ in prepared})
-        known = {d["email"]: d async for d in self.learners.find({"email": {"$in": emails}}, session=session)}
-        refs: dict[str, str] = {}
-        new_learners: list[Document] = []
-        updates: list[UpdateOne] = []
-        for command, _, _ in prepared:
-            person = command.learner
-            email = person.normalised_email
-            changes: Document = {"name": person.name.strip(), "language": person.language}
-            if person.date_of_birth:
-                changes["date_of_birth"] = person.date_of_birth.isoformat()
-            if person.pin_lookup:
-                changes["pin_lookup"] = person.pin_lookup
-            if email in known:
-                refs[email] = str(known[email]["_id"])
-                if any(known[email].get(k) != v for k, v in changes.items()):
-                    updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
-            elif email in refs:
-                updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
-            else:
-                refs[email] = new_learner_ref()
-                new_learners.append({"_id": refs[email], "email": email, **changes, "created_at": now,
-                                     "erased_at": None})
-        if new_learners:
-            await self.learners.insert_many(new_learners, session=session)
-        if updates:
-            await self.learners.bulk_write(updates, ordered=True, session=session)
+        registered = sorted({c.learner_ref for c, _, _ in prepared if c.learner_ref})
+        if registered:  # named by learner_ref: touched only if not erased (see _learner_ref)
+            touched = await self.learners.update_many({"_id": {"$in": registered}, "erased_at": None},
+                                                      {"$set": {"last_issued_at": now}}, session=session)
+            if touched.matched_count != len(registered):
+                raise LearnerErased("a learner of the batch is unknown or was erased")
+        by_email = await self.learner_refs([c.learner for c, _, _ in prepared if not c.learner_ref], now, session)
+        refs = by_email
         docs, events = [], []
         for i, (command, version, issued) in enumerate(prepared):
-            ref = refs[command.learner.normalised_email]
+            ref = command.learner_ref or refs[command.learner.normalised_email]
             docs.append(self._credential_doc(command, version, issued, ref, now))
             event = self._issued_event(command, version, issued, ref, now)
             events.append(replace(event, trace_context=traces[i]) if traces and traces[i] else event)
@@ -358,7 +397,8 @@ class CredentialStore:
     async def create_share(self, credential_id: str, learner_ref: str, expires_at: datetime, now: datetime,
                            created_by: str) -> Document:
         doc: Document = {"_id": secrets.token_urlsafe(24), "credential_id": credential_id, "learner_ref": learner_ref,
-                         "created_at": now, "expires_at": expires_at, "withdrawn_at": None, "created_by": created_by}
+                         "created_at": now, "expires_at": expires_at, "withdrawn_at": None, "created_by": created_by,
+                         "gone_at": expires_at + SHARE_KEPT_AFTER_END}
         await self.shares.insert_one(doc)
         return doc
 
@@ -369,29 +409,96 @@ class CredentialStore:
         return await self.shares.find_one({"_id": token})
 
     async def withdraw_share(self, token: str, now: datetime) -> bool:
-        result = await self.shares.update_one({"_id": token, "withdrawn_at": None}, {"$set": {"withdrawn_at": now}})
+        result = await self.shares.update_one({"_id": token, "withdrawn_at": None},
+                                              {"$set": {"withdrawn_at": now, "gone_at": now + SHARE_KEPT_AFTER_END}})
         return result.modified_count == 1
 
     async def reusable_share(self, credential_id: str, now: datetime, created_by: str) -> Document | None:
         return await self.shares.find_one({"credential_id": credential_id, "created_by": created_by,
                                            "withdrawn_at": None, "expires_at": {"$gt": now + timedelta(days=7)}})
 
-    # --- erasure (the flow is issue 11; the state and the store's part are here) ---------------
-    async def erase_learner(self, learner_ref: str, now: datetime) -> int:
+    # --- erasure (GDPR Art. 17) ---------------------------------------------------------------
+    async def _erase_learner(self, learner_ref: str, now: datetime, session: AsyncClientSession) -> int:
         """Remove the learner's personal data; keep the fact of issuance and each credential's
-        status, so a copy shown later still verifies (or shows its revocation) honestly."""
+        status, so a copy shown later still verifies (or shows its revocation) honestly. Returns
+        how many records were erased or scrubbed."""
+        learner = await self.learners.replace_one({"_id": learner_ref}, {"_id": learner_ref, "erased_at": now},
+                                                  session=session)
+        result = await self.credentials.update_many(
+            {"learner_ref": learner_ref, "erased": False},
+            {"$set": {"erased": True, "erased_at": now}, "$unset": {"jws": "", "document": "", "proof": ""}},
+            session=session)
+        shares = await self.shares.update_many(
+            {"learner_ref": learner_ref, "withdrawn_at": None},
+            {"$set": {"withdrawn_at": now, "gone_at": now + SHARE_KEPT_AFTER_END}}, session=session)
+        return int(learner.modified_count + result.modified_count + shares.modified_count)
+
+    async def erase_learner(self, learner_ref: str, now: datetime) -> int:
+        """Issuance's part of an erasure alone (no request recorded, no event): for tests and tools."""
         async def work(session: AsyncClientSession) -> int:
-            await self.learners.replace_one({"_id": learner_ref}, {"_id": learner_ref, "erased_at": now},
-                                            session=session)
-            result = await self.credentials.update_many(
-                {"learner_ref": learner_ref},
-                {"$set": {"erased": True, "erased_at": now}, "$unset": {"jws": "", "document": "", "proof": ""}},
-                session=session)
-            await self.shares.update_many({"learner_ref": learner_ref, "withdrawn_at": None},
-                                          {"$set": {"withdrawn_at": now}}, session=session)
-            return int(result.modified_count)
+            return await self._erase_learner(learner_ref, now, session)
 
         return await in_transaction(self.client, work)
+
+    async def request_erasure(self, learner_ref: str, requested_by: str, requester: str | None,
+                              services: Sequence[str], now: datetime) -> tuple[Document, bool]:
+        """Erase the learner here, record the request and publish it to the other ``services``, in
+        one transaction. A learner already erased by an earlier request gets that request back
+        (``False``: nothing new happened)."""
+        async def work(session: AsyncClientSession) -> tuple[Document, bool]:
+            learner = await self.learners.find_one({"_id": learner_ref}, {"erased_at": 1}, session=session)
+            if learner is not None and learner.get("erased_at") is not None:
+                earlier = await self.erasures.find_one({"learner_ref": learner_ref}, sort=[("requested_at", -1)],
+                                                       session=session)
+                if earlier is not None:
+                    return earlier, False
+            erased = await self._erase_learner(learner_ref, now, session)
+            doc: Document = {
+                "_id": f"er-{uuid.uuid4().hex}", "learner_ref": learner_ref, "requested_at": now,
+                "requested_by": requested_by, "requester": requester, "expected": ["issuance", *services],
+                "confirmations": {"issuance": {"confirmed_at": now, "records_erased": erased}},
+                "completed_at": None if services else now,
+            }
+            await self.erasures.insert_one(doc, session=session)
+            await self.outbox.add(Event(
+                type=ERASURE_REQUESTED, source=SOURCE, partition_key=learner_ref, subject=f"erasures/{doc['_id']}",
+                time=now, data={"erasure_id": doc["_id"], "learner_ref": learner_ref, "requested_at": iso(now),
+                                "requested_by": requested_by}), session)
+            return doc, True
+
+        return await in_transaction(self.client, work)
+
+    async def confirm_erasure(self, erasure_id: str, service: str, confirmed_at: datetime, records: int,
+                              session: AsyncClientSession) -> Document | None:
+        """Record one service's confirmation; the request is complete once every expected service
+        confirmed. Unknown requests are ignored (None)."""
+        doc = await self.erasures.find_one_and_update(
+            {"_id": erasure_id},
+            {"$set": {f"confirmations.{service}": {"confirmed_at": confirmed_at, "records_erased": records}}},
+            return_document=ReturnDocument.AFTER, session=session)
+        if doc is None:
+            return None
+        if doc.get("completed_at") is None and all(s in doc["confirmations"] for s in doc["expected"]):
+            doc = await self.erasures.find_one_and_update(
+                {"_id": erasure_id, "completed_at": None}, {"$set": {"completed_at": confirmed_at}},
+                return_document=ReturnDocument.AFTER, session=session) or doc
+        return doc
+
+    async def erasure(self, erasure_id: str) -> Document | None:
+        return await self.erasures.find_one({"_id": erasure_id})
+
+    async def erasures_of(self, learner_ref: str) -> list[Document]:
+        return [d async for d in self.erasures.find({"learner_ref": learner_ref}).sort("requested_at", ASCENDING)]
+
+    # --- export (GDPR Art. 15 and 20) ----------------------------------------------------------
+    async def personal_data(self, learner_ref: str) -> Document:
+        """Everything issuance holds about one learner (the record, credentials, share links,
+        erasure requests), and nothing about anyone else."""
+        learner = await self.learners.find_one({"_id": learner_ref})
+        credentials = [d async for d in self.credentials.find({"learner_ref": learner_ref}).sort("sort_key", ASCENDING)]
+        shares = [d async for d in self.shares.find({"learner_ref": learner_ref}).sort("created_at", ASCENDING)]
+        return {"learner": learner, "credentials": credentials, "shares": shares,
+                "erasures": await self.erasures_of(learner_ref)}
 
 
 def when(doc: Document, field: str) -> datetime | None:

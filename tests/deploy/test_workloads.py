@@ -218,6 +218,8 @@ def test_the_network_policy_allows_only_what_the_design_needs(rendered: Rendered
     if w.outbound_internet:
         expected["internet"] = {443}  # webhooks
         expected["any-address"] = {587}  # the SMTP relay
+    elif w.identity_egress:
+        expected["any-address"] = {443}  # the identity provider's token endpoint
     assert reached == expected
 
 
@@ -225,7 +227,10 @@ def test_only_notifications_reaches_the_internet_and_never_private_ranges(render
     for w in WORKLOADS:
         blocks = [to["ipBlock"] for rule in rendered.get("NetworkPolicy", w.name)["spec"]["egress"]
                   for to in rule["to"] if "ipBlock" in to]
-        assert bool(blocks) == (w.name == "notifications"), w.name
+        assert bool(blocks) == (w.name == "notifications" or w.identity_egress), w.name
+        if w.name != "notifications":  # the token endpoint only: HTTPS
+            assert [rule["ports"] for rule in rendered.get("NetworkPolicy", w.name)["spec"]["egress"]
+                    if any("ipBlock" in to for to in rule["to"])] == [[{"port": 443, "protocol": "TCP"}]], w.name
         for block in blocks:
             if block.get("except"):
                 assert set(block["except"]) >= set(NON_PUBLIC_RANGES)

@@ -1,3 +1,3 @@
-from services.issuance.api import internal, learners, providers, public
+from services.issuance.api import internal, learners, privacy, providers, public
 
-ROUTERS = [providers.router, learners.router, public.router, internal.router]
+ROUTERS = [providers.router, learners.router, privacy.router, public.router, internal.router]

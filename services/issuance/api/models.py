@@ -157,3 +157,61 @@ class IssuedStatisticsOut(BaseModel):
     by_provider_kind: list[Count]
     by_level: list[Count] = Field(description="By EQF level of the exact catalogue version.")
     by_month: list[Count] = Field(description="By issue month (YYYY-MM, UTC), oldest first.")
+
+
+class LearnerRegistration(Strict):
+    learners: list[LearnerIn] = Field(min_length=1, max_length=1000,
+                                      description="1 to 1,000 learners; all are registered or none.")
+
+
+class RegisteredLearner(BaseModel):
+    row: int = Field(description="0-based position in the request's list.")
+    learner_ref: str | None = None
+    errors: list[str] = Field(default_factory=list)
+
+
+class RegistrationResult(BaseModel):
+    registered: int
+    failed: int
+    learners: list[RegisteredLearner]
+
+
+class LearnerLookup(Strict):
+    """An operator acting on a learner's written request finds the learner by one identifier."""
+
+    email: EmailStr | None = None
+    personal_identity_number: str | None = Field(None, pattern=r"^([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}$")
+
+
+class LearnerFound(BaseModel):
+    learner_ref: str
+    erased: bool
+
+
+class ErasureConfirmation(BaseModel):
+    service: str
+    confirmed_at: datetime
+    records_erased: int
+
+
+class ErasurePublic(BaseModel):
+    erasure_id: str
+    learner_ref: str
+    requested_at: datetime
+    requested_by: Literal["learner", "operator"]
+    status: Literal["in_progress", "complete"]
+    completed_at: datetime | None
+    confirmed: list[ErasureConfirmation]
+    waiting_for: list[str] = Field(description="Services that have not confirmed yet.")
+
+    @classmethod
+    def of(cls, doc: Document) -> ErasurePublic:
+        confirmations = doc.get("confirmations") or {}
+        return cls(
+            erasure_id=doc["_id"], learner_ref=doc["learner_ref"], requested_at=utc(doc["requested_at"]),
+            requested_by=doc["requested_by"], status="complete" if doc.get("completed_at") else "in_progress",
+            completed_at=utc(doc.get("completed_at")),
+            confirmed=[ErasureConfirmation(service=s, confirmed_at=utc(c["confirmed_at"]),
+                                           records_erased=c["records_erased"])
+                       for s, c in sorted(confirmations.items())],
+            waiting_for=[s for s in doc["expected"] if s not in confirmations])

@@ -24,12 +24,16 @@ from services.issuance.api.models import (
     CredentialFull,
     CredentialPage,
     CredentialSummary,
+    LearnerIn,
+    LearnerRegistration,
+    RegisteredLearner,
+    RegistrationResult,
     Revocation,
     RowResult,
     SecretIssued,
 )
 from services.issuance.catalogue import NotIssuable
-from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, LearnerData, pin_lookup
+from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, LearnerData, learner_of_request
 from services.issuance.issuer import FileRefused, now_utc
 from services.issuance.storage import AlreadyRevoked, UnknownCredential
 
@@ -48,12 +52,9 @@ async def issue_one(provider_id: str, body: CredentialCreate, principal: Current
     micro-credentials. The learner gets it signed (JWS now, Data Integrity proof on first download)."""
     require_provider_member(principal, provider_id)
     try:
-        pin = body.learner.personal_identity_number
         command = IssueCommand(
             provider_id=provider_id, micro_credential_id=body.micro_credential_id, version=body.version,
-            learner=LearnerData(name=body.learner.name, email=str(body.learner.email), language=body.learner.language,
-                                date_of_birth=body.learner.date_of_birth,
-                                pin_lookup=pin_lookup(pin, issuer.lookup_key) if pin else None),
+            learner=_learner(body.learner, issuer.lookup_key),
             assessed_on=body.assessed_on, grade=body.grade, evidence_url=body.evidence_url)
         issued = await issuer.issue_one(command)
     except (AssessmentRefused, NotIssuable) as exc:
@@ -61,6 +62,39 @@ async def issue_one(provider_id: str, body: CredentialCreate, principal: Current
     doc = await issuer.store.get(issued.credential_id)
     assert doc is not None
     return CredentialSummary.of(doc)
+
+
+def _learner(body: LearnerIn, lookup_key: bytes) -> LearnerData:
+    return learner_of_request(body.name, str(body.email), body.language, body.date_of_birth,
+                              body.personal_identity_number, lookup_key=lookup_key)
+
+
+@router.post("/providers/{provider_id}/learners", response_model=RegistrationResult,
+             responses={422: {"model": RegistrationResult}})
+async def register_learners(provider_id: str, body: LearnerRegistration, principal: CurrentParty,
+                            issuer: IssuerDep) -> JSONResponse:
+    """Register the learners your system will name in its assessment events, and get each one's
+    ``learner_ref``, the pseudonym that ``provider.assessment.recorded.v2`` carries instead of any
+    personal data. The same e-mail address always gives the same learner_ref (the name, language,
+    date of birth and personal identity number look-up value are brought up to date), so calling
+    again is safe. All are registered or, if any row fails, none (422 says why per row)."""
+    require_provider_member(principal, provider_id)
+    people: list[LearnerData] = []
+    rows: list[RegisteredLearner] = []
+    for row, learner in enumerate(body.learners):
+        try:
+            people.append(_learner(learner, issuer.lookup_key))
+            rows.append(RegisteredLearner(row=row))
+        except AssessmentRefused as exc:
+            rows.append(RegisteredLearner(row=row, errors=[str(exc)]))
+    failed = sum(1 for r in rows if r.errors)
+    if failed:
+        return JSONResponse(status_code=422, content=RegistrationResult(
+            registered=0, failed=failed, learners=rows).model_dump(mode="json"))
+    refs = await issuer.store.register_learners(people, now_utc())
+    for result, ref in zip(rows, refs, strict=True):
+        result.learner_ref = ref
+    return JSONResponse(RegistrationResult(registered=len(refs), failed=0, learners=rows).model_dump(mode="json"))
 
 
 @router.post("/providers/{provider_id}/credentials/bulk", response_model=BulkResult,

@@ -72,6 +72,9 @@ class IssueCommand:
     grade: str | None = None
     evidence_url: str | None = None
     source_event_id: str | None = None  # the provider's own event id, when it came as an event
+    # The learner's pseudonym when the command names a learner already registered (a v2 event);
+    # ``learner`` then holds the record's data, read at issue time.
+    learner_ref: str | None = None
 
     def __repr__(self) -> str:
         return (f"IssueCommand({self.provider_id}, {self.micro_credential_id} v{self.version}, "
@@ -99,23 +102,44 @@ def _date(value: Any, what: str) -> date | None:
         raise AssessmentRefused(f"{what} is a date written YYYY-MM-DD") from None
 
 
-def command_from_assessment(data: Mapping[str, Any], lookup_key: bytes, today: date | None = None) -> IssueCommand:
-    """The command of a ``provider.assessment.recorded.v1`` event that passed its schema."""
-    learner = data["learner"]
-    pin = learner.get("personal_identity_number")
-    try:
-        person = LearnerData(
-            name=learner["name"], email=learner["email"], language=learner.get("language") or "sv",
-            date_of_birth=_date(learner.get("date_of_birth"), "the date of birth"),
-            pin_lookup=pin_lookup(pin, lookup_key, today) if pin else None,
-        )
-    except LearnerIdentityError as exc:
-        raise AssessmentRefused(str(exc)) from None
+def learner_from_record(doc: Mapping[str, Any]) -> LearnerData:
+    """The learner data of a stored learner record (validated when it was registered)."""
+    return LearnerData(name=doc["name"], email=doc["email"], language=doc.get("language") or "sv",
+                       date_of_birth=_date(doc.get("date_of_birth"), "the date of birth"),
+                       pin_lookup=doc.get("pin_lookup"))
+
+
+def learner_problem(learner_ref: str, doc: Mapping[str, Any] | None) -> str | None:
+    """Why a learner_ref of an assessment event cannot be issued to (None when it can)."""
+    if doc is None:
+        return (f"unknown learner_ref {learner_ref}: register the learner first "
+                "(POST /v1/providers/{provider_id}/learners) and send the learner_ref it answers")
+    if doc.get("erased_at") is not None:
+        return f"learner {learner_ref} was erased on request: nothing more is issued to this learner_ref"
+    return None
+
+
+def command_from_assessment(data: Mapping[str, Any], learner: LearnerData) -> IssueCommand:
+    """The command of a ``provider.assessment.recorded.v2`` event that passed its schema, for the
+    learner its ``learner_ref`` names (read from the learner record)."""
     return IssueCommand(
         provider_id=data["provider_id"], micro_credential_id=data["micro_credential_id"], version=int(data["version"]),
-        learner=person, assessed_on=_date(data["assessed_on"], "the assessment date"), grade=data.get("grade"),
+        learner=learner, assessed_on=_date(data["assessed_on"], "the assessment date"), grade=data.get("grade"),
         evidence_url=data.get("evidence_url"), source_event_id=data["provider_event_id"],
+        learner_ref=data["learner_ref"],
     )
+
+
+def learner_of_request(name: str, email: str, language: str = "sv", date_of_birth: date | None = None,
+                       personal_identity_number: str | None = None, *, lookup_key: bytes,
+                       today: date | None = None) -> LearnerData:
+    """A learner as a provider describes them over HTTPS (registration, the API, a CSV row)."""
+    try:
+        return LearnerData(name=name, email=email, language=language or "sv", date_of_birth=date_of_birth,
+                           pin_lookup=pin_lookup(personal_identity_number, lookup_key, today)
+                           if personal_identity_number else None)
+    except LearnerIdentityError as exc:
+        raise AssessmentRefused(str(exc)) from None
 
 
 # --- provider signatures (Standard Webhooks) ---------------------------------------------------

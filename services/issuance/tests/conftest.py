@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from services.issuance.bootstrap import bootstrap
 from services.issuance.domain.assessment import sign_record
 from services.issuance.issuer import Issuer
 from services.issuance.settings import IssuanceSettings
-from services.issuance.tests.service_factories import assessment, provider_registered, published
+from services.issuance.tests.service_factories import assessment, person, provider_registered, published
 
 T = TypeVar("T")
 RawRecord = tuple[bytes, bytes, list[tuple[str, bytes]]]
@@ -94,6 +94,8 @@ class IssuanceUnderTest:
     settings: IssuanceSettings
     provider_id: str
     micro_credential_id: str
+    # The people registered by ``assessment()``, by learner_ref (what the provider's system knows).
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def service(self) -> Issuer:
@@ -143,8 +145,9 @@ class IssuanceUnderTest:
         return str(answer.json()["secret"])
 
     def assessment_record(self, secret: str | None, data: dict[str, Any], event_id: str | None = None,
-                          key: str | None = None, trace: str | None = None) -> RawRecord:
-        event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{data.get('provider_id')}/lms",
+                          key: str | None = None, trace: str | None = None,
+                          event_type: str = "provider.assessment.recorded.v2") -> RawRecord:
+        event = Event(type=event_type, source=f"/providers/{data.get('provider_id')}/lms",
                       partition_key=key or str(data.get("provider_event_id")), data=data,
                       id=event_id or str(uuid.uuid4()), trace_context={"traceparent": trace} if trace else {})
         record = to_kafka(event)
@@ -157,8 +160,22 @@ class IssuanceUnderTest:
     async def send_assessments(self, records: Iterable[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
         await send_records(self.stack.kafka_bootstrap_servers, ASSESSMENTS, records)
 
-    def assessment(self, **overrides: Any) -> dict[str, Any]:
+    async def register(self, *people: dict[str, Any], provider_id: str | None = None) -> list[str]:
+        """What a provider's system does first: register its learners over HTTPS for their learner_refs."""
+        provider = provider_id or self.provider_id
+        answer = await self.http.post(f"/v1/providers/{provider}/learners", json={"learners": list(people)},
+                                      headers=self.staff(provider))
+        assert answer.status_code == 200, answer.text
+        refs = [str(row["learner_ref"]) for row in answer.json()["learners"]]
+        self.people.update(zip(refs, people, strict=True))
+        return refs
+
+    async def assessment(self, learner: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+        """A v2 assessment of a newly registered learner (a new one each time unless ``learner`` is given,
+        or ``learner_ref`` is among the overrides)."""
         options = {"provider_id": self.provider_id, "micro_credential_id": self.micro_credential_id, **overrides}
+        if "learner_ref" not in options:
+            [options["learner_ref"]] = await self.register(learner or person(), provider_id=options["provider_id"])
         return assessment(**options)
 
     async def credential_for(self, provider_event_id: str) -> dict[str, Any]:

@@ -35,14 +35,26 @@ def status_changed(micro_credential_id: str, version: int, provider_id: str, sta
                        "status": status, "previous_status": "published", "changed_at": iso_now()})
 
 
-def assessment(provider_id: str, micro_credential_id: str, **overrides: Any) -> dict[str, Any]:
+def person(**overrides: Any) -> dict[str, Any]:
+    """A learner as a provider registers them (``POST /v1/providers/{id}/learners``)."""
+    return {"name": "Sara Nilsson", "email": f"sara.{uuid.uuid4().hex[:10]}@example.se",
+            "date_of_birth": "1990-05-17", "language": "sv", **overrides}
+
+
+def new_ref() -> str:
+    """A well-formed learner_ref nobody registered."""
+    return f"lr-{uuid.uuid4().hex}"
+
+
+def assessment(provider_id: str, micro_credential_id: str, learner_ref: str | None = None,
+               **overrides: Any) -> dict[str, Any]:
+    """``provider.assessment.recorded.v2`` data (the learner only as learner_ref)."""
     data: dict[str, Any] = {
         "provider_event_id": f"lms-{uuid.uuid4().hex[:12]}",
         "provider_id": provider_id,
         "micro_credential_id": micro_credential_id,
         "version": 1,
-        "learner": {"name": "Sara Nilsson", "email": f"sara.{uuid.uuid4().hex[:6]}@example.se",
-                    "date_of_birth": "1990-05-17", "language": "sv"},
+        "learner_ref": learner_ref or new_ref(),
         "result": "passed",
         "grade": None,
         "assessed_on": "2026-11-20",

@@ -15,6 +15,7 @@ from services.issuance.domain.assessment import (
     AssessmentRefused,
     LearnerData,
     command_from_assessment,
+    learner_of_request,
     new_provider_secret,
     pin_lookup,
     sign_record,
@@ -89,9 +90,10 @@ def test_the_personal_identity_number_becomes_a_keyed_lookup_value_only() -> Non
     with pytest.raises(AssessmentRefused) as refused:
         pin_lookup("19900517-1230", b"key one")
     assert "1230" not in str(refused.value)
-    command = command_from_assessment(assessment("p", "m", learner={
-        "name": "Sara", "email": "s@example.se", "personal_identity_number": "19900517-1237"}), b"key one")
-    assert command.learner.pin_lookup == a
+    learner = learner_of_request("Sara", "s@example.se", personal_identity_number="19900517-1237",
+                                 lookup_key=b"key one")
+    assert learner.pin_lookup == a
+    command = command_from_assessment(assessment("p", "m"), learner)
     assert "Sara" not in repr(command) and "s@example.se" not in repr(command.learner)
 
 
@@ -107,7 +109,8 @@ def test_production_refuses_the_development_secrets(name: str) -> None:
     production: dict[str, Any] = {
         "environment": "production", "auth_jwks": json.dumps({"keys": []}), "kafka_security_protocol": "SASL_SSL",
         "kafka_sasl_mechanism": "SCRAM-SHA-512", "kafka_sasl_username": "issuance", "kafka_sasl_password": "p" * 30,
-        "key_encryption_key": "k" * 40, "learner_lookup_key": "l" * 40, "secret_key": "s" * 40}
+        "key_encryption_key": "k" * 40, "learner_lookup_key": "l" * 40, "secret_key": "s" * 40,
+        "token_url": "https://login.example/token"}
     assert IssuanceSettings(**production).environment == "production"  # everything else is production-ready
     with pytest.raises(ValidationError) as refused:
         IssuanceSettings(**{**production, name: DEVELOPMENT_SECRET})
