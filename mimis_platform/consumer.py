@@ -16,6 +16,12 @@ AsyncAPI). Everything it lacks is here:
   ``max_attempts``; a database that cannot be reached is waited for without a bound (dead-lettering
   every event during an outage would be worse); anything else goes to ``<topic>.dlq`` with the
   original key, value and headers plus ``mimis-dlq-*`` headers saying why.
+* **No direct personal data in dead letters.** Dead letters are kept for days or weeks and are
+  read by operators; erasure cannot reach them. A record of a known event type keeps its envelope,
+  but every field its schema marks ``x-personal-data: direct`` is replaced (see
+  :meth:`ContractRegistry.redact_personal`), also inside the reason; the letter says so in a
+  ``mimis-dlq-redacted`` header. A record with nothing to remove is copied byte for byte, so it can
+  be replayed; a redacted one cannot be replayed as it was (its provider resends it).
 * **Tracing.** Each routed event is handled inside a ``consume <type>`` CONSUMER span whose parent
   is the trace context the record carries.
 
@@ -25,7 +31,9 @@ Records are handled one at a time per consumer, which keeps one aggregate's even
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -45,7 +53,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
-from mimis_platform.contracts import ContractRegistry
+from mimis_platform.contracts import REMOVED_PERSONAL_DATA, ContractRegistry
 from mimis_platform.envelope import Event, UndecodableEvent, from_kafka
 from mimis_platform.kafka import KafkaConnection, ensure_topics, new_producer
 from mimis_platform.tracecontext import context_from
@@ -58,6 +66,7 @@ __all__ = [
     "DLQ_ORIGINAL_PARTITION",
     "DLQ_ORIGINAL_TOPIC",
     "DLQ_REASON",
+    "DLQ_REDACTED",
     "ConsumerCounters",
     "EventConsumer",
     "Handler",
@@ -76,6 +85,7 @@ DLQ_ORIGINAL_PARTITION = "mimis-dlq-original-partition"
 DLQ_ORIGINAL_OFFSET = "mimis-dlq-original-offset"
 DLQ_CONSUMER_GROUP = "mimis-dlq-consumer-group"
 DLQ_FAILED_AT = "mimis-dlq-failed-at"
+DLQ_REDACTED = "mimis-dlq-redacted"  # the direct personal fields removed from the value, comma-separated
 MAX_REASON_CHARS = 2000  # a header, not a log: enough for a validation message and its path
 
 _OFFSET_RESETS = ("earliest", "latest", "none")
@@ -336,7 +346,8 @@ class EventConsumer:
                 await session.abort_transaction()
 
     async def _fail(self, span: Span, record: ConsumerRecord[Any, Any], reason: str) -> None:
-        span.set_status(Status(StatusCode.ERROR, reason[:200]))
+        _, _, clean = self._without_direct_personal_data(record)  # a span outlives erasure too
+        span.set_status(Status(StatusCode.ERROR, clean(reason)[:200]))
         await self._dead_letter(record, reason)
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
@@ -344,10 +355,14 @@ class EventConsumer:
 
         Our own producer rather than FastStream's publish: that one sends headers as a str dict,
         which would merge repeated names, rewrite content-type and re-encode bytes that are not
-        UTF-8 (exactly what malformed records carry), and a dead letter must be the original.
+        UTF-8 (exactly what malformed records carry), and a dead letter must be the original,
+        except for direct personal data (:meth:`_without_direct_personal_data`).
         """
-        reason = reason[:MAX_REASON_CHARS]
+        value, removed, clean = self._without_direct_personal_data(record)
+        reason = clean(reason)[:MAX_REASON_CHARS]
         headers = [(k, v) for k, v in record.headers if not k.lower().startswith(DLQ_HEADER_PREFIX)]
+        if removed:
+            headers.append((DLQ_REDACTED, ",".join(removed).encode()))
         headers += [
             (DLQ_REASON, reason.encode()),
             (DLQ_ORIGINAL_TOPIC, record.topic.encode()),
@@ -363,7 +378,7 @@ class EventConsumer:
             if producer is None:
                 raise NackMessage()  # stopped under us: leave the record uncommitted
             try:
-                await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+                await producer.send_and_wait(topic, value=value, key=record.key, headers=headers)
                 break
             except Exception as exc:  # any failure leaves the outcome unrecorded: retry, never commit
                 attempt += 1
@@ -373,6 +388,44 @@ class EventConsumer:
         self.counters.dead_lettered += 1
         _log.warning("dead-lettered %s[%d]@%d to %s: %s", record.topic, record.partition, record.offset,
                      topic, reason)
+
+    def _without_direct_personal_data(
+        self, record: ConsumerRecord[Any, Any]
+    ) -> tuple[bytes | None, list[str], Callable[[str], str]]:
+        """The value to dead-letter, the direct fields removed from it, and a function that takes
+        their values out of a text (a validation message quotes the value it refused).
+
+        The event type comes from the ``ce_type`` header (binary mode) or the ``type`` member
+        (structured mode) and the data is read as JSON, without the rest of the envelope having to
+        be valid: a record refused as undecodable for a missing attribute still has its name
+        removed. A value that is not JSON, or of a type no contract describes, is copied as it came.
+        """
+        unchanged: tuple[bytes | None, list[str], Callable[[str], str]] = (record.value, [], _same)
+        located = _event_data(record)
+        if located is None:
+            return unchanged
+        event_type, data, structured = located
+        if event_type not in self.contracts.schemas:
+            return unchanged
+        direct = [path for path, kind in self.contracts.personal_fields(event_type).items() if kind == "direct"]
+        if not direct:
+            return unchanged
+        redacted = self.contracts.redact_personal(event_type, data)
+        if redacted == data:
+            return unchanged
+        if structured is None:
+            value = json.dumps(redacted).encode()
+        else:
+            structured.pop("data_base64", None)
+            value = json.dumps({**structured, "data": redacted}).encode()
+        removed_texts = sorted({text for text in _removed_texts(data, redacted) if text}, key=len, reverse=True)
+
+        def clean(text: str) -> str:
+            for removed in removed_texts:
+                text = text.replace(removed, REMOVED_PERSONAL_DATA)
+            return text
+
+        return value, direct, clean
 
     def _dlq_topic(self, topic: str) -> str:
         try:
@@ -413,6 +466,56 @@ def _database_unavailable(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _event_data(record: ConsumerRecord[Any, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None] | None:
+    """(event type, data, the structured-mode envelope or None) of a record whose data is a JSON object."""
+    headers = {k.lower(): v for k, v in record.headers if v is not None}
+    try:
+        body = json.loads(record.value or b"")
+        if headers.get("content-type", b"").decode("latin-1").startswith("application/cloudevents"):
+            if not isinstance(body, dict):
+                return None
+            data = body.get("data")
+            if data is None and isinstance(body.get("data_base64"), str):
+                data = json.loads(base64.b64decode(body["data_base64"]))
+            event_type, structured = body.get("type"), body
+        else:
+            data, event_type, structured = body, headers.get("ce_type", b"").decode(), None
+    except (ValueError, UnicodeDecodeError):  # not JSON, not base64, not UTF-8: nothing to read fields from
+        return None
+    if not isinstance(event_type, str) or not isinstance(data, dict):
+        return None
+    return event_type, data, structured
+
+
+def _removed_texts(original: Any, redacted: Any) -> list[str]:
+    """Every text the redaction took away, as written and as Python quotes it in a message."""
+    if redacted == REMOVED_PERSONAL_DATA and original != REMOVED_PERSONAL_DATA:
+        return [form for leaf in _leaves(original) for form in (leaf, repr(leaf)[1:-1])]
+    if isinstance(original, dict) and isinstance(redacted, dict):
+        return [t for key in original if key in redacted for t in _removed_texts(original[key], redacted[key])]
+    if isinstance(original, list) and isinstance(redacted, list):
+        return [t for a, b in zip(original, redacted, strict=False) for t in _removed_texts(a, b)]
+    return []
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, str):
+        return [value] if len(value) > 1 else []
+    # A number where a text was expected (a personal identity number without quotes); short ones
+    # would take every digit out of the reason.
+    if isinstance(value, int | float) and not isinstance(value, bool) and len(str(value)) >= 4:
+        return [str(value)]
+    return []
 
 
 async def _parse_leniently(
