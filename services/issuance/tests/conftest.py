@@ -22,6 +22,7 @@ from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.envelope import Event, to_kafka
 from mimis_platform.kafka import new_producer
 from mimis_platform.localstack import LocalStack
+from mimis_platform.service_tokens import DevelopmentTokenSource
 from mimis_platform.testing import jwks_setting
 from services.issuance.bootstrap import bootstrap
 from services.issuance.domain.assessment import sign_record
@@ -239,7 +240,7 @@ def issuance_settings(stack: LocalStack, unique_name: str, issuer: DevelopmentIs
 async def running_issuance(stack: LocalStack, mongo_client: Any, unique_name: str, issuer: DevelopmentIssuer,
                            **overrides: Any) -> AsyncIterator[IssuanceUnderTest]:
     settings = issuance_settings(stack, unique_name, issuer, **overrides)
-    app = bootstrap(settings)
+    app = bootstrap(settings, tokens=DevelopmentTokenSource(issuer, "service:issuance"))
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
