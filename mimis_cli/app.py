@@ -6,11 +6,14 @@
     mimis dlq replay catalog.micro-credentials.dlq --group quality --dry-run
     mimis verify credential.jwt       every check of a credential, by the issuance service
     mimis provider sample-event --provider-id ... --micro-credential ... --secret whsec_...
+                                      registers sample learners, then sends signed v2 events
 
 Where things are: ``--kafka`` / ``--issuance-url`` when given, else what a running ``make run``
 wrote to ``<stack dir>/running.json``, else the local defaults. On a cluster, the ops user's
 credentials come from ``MIMIS_OPS_KAFKA_SASL_USERNAME``, ``MIMIS_OPS_KAFKA_SASL_PASSWORD`` and
-``MIMIS_OPS_KAFKA_SSL_CAFILE`` (the runbook's replay Job has them).
+``MIMIS_OPS_KAFKA_SSL_CAFILE`` (the runbook's replay Job has them). ``provider sample-event``
+registers its learners with a provider-member token: ``--token`` (``MIMIS_PROVIDER_TOKEN``), else
+one signed with ``make run``'s development issuer key (``<stack dir>/dev-issuer-key.json``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mimis_platform.auth import DevelopmentIssuer, Role
 from mimis_platform.contracts import CONTRACTS
 from mimis_platform.dead_letters import end_offsets, read_letters, replay
 from mimis_platform.devstack import STATE_FILE
@@ -49,6 +53,8 @@ errors = Console(stderr=True)
 StackDir = typer.Option(Path(".stack"), "--stack-dir", envvar="MIMIS_STACK_DIR", help="`make run`'s folder.")
 JsonOption = typer.Option(False, "--json", help="JSON on stdout instead of a table (for scripts).")
 KafkaOption = typer.Option(None, "--kafka", envvar="MIMIS_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+DEV_ISSUER_KEY = "dev-issuer-key.json"  # `make run`'s development token issuer, in the stack folder
+ASSESSMENT_V2 = "provider.assessment.recorded.v2"
 
 
 def _state(stack_dir: Path) -> dict[str, Any]:
@@ -251,6 +257,41 @@ def verify(
         raise typer.Exit(2)
 
 
+REGISTRATION_BATCH = 1000  # POST /v1/providers/{id}/learners takes 1 to 1,000 learners a call
+
+
+def _provider_token(token: str | None, provider_id: str, stack_dir: Path) -> str:
+    """The bearer token that registers learners: ``--token``, else one from the development
+    issuer that `make run` trusts (its key in the stack folder)."""
+    if token:
+        return token.removeprefix("Bearer ").strip()
+    key = stack_dir / DEV_ISSUER_KEY
+    if not key.exists():
+        raise _fail(f"registering the sample learners needs a provider-member token: give --token (or "
+                    f"MIMIS_PROVIDER_TOKEN), or run `make run` so that {key} exists")
+    issuer = DevelopmentIssuer.load_or_create(key)
+    return issuer.token(f"mimis-cli-{provider_id}", [Role.PROVIDER_MEMBER], [provider_id], lifetime_seconds=3600)
+
+
+def _register_learners(url: str, token: str, provider_id: str, learners: list[dict[str, Any]],
+                       progress: Progress) -> list[str]:
+    """Each learner's learner_ref from issuance (``POST /v1/providers/{id}/learners``), in order."""
+    refs: list[str] = []
+    task = progress.add_task(f"registering learners at {url}", total=len(learners))
+    with httpx.Client(base_url=url, timeout=120, headers={"authorization": f"Bearer {token}"}) as http:
+        for start in range(0, len(learners), REGISTRATION_BATCH):
+            chunk = learners[start:start + REGISTRATION_BATCH]
+            try:
+                answer = http.post(f"/v1/providers/{provider_id}/learners", json={"learners": chunk})
+            except httpx.HTTPError as exc:
+                raise _fail(f"the issuance service at {url} did not answer ({type(exc).__name__})") from exc
+            if answer.status_code != 200:
+                raise _fail(f"registering the sample learners: {answer.status_code}: {answer.text}")
+            refs.extend(str(row["learner_ref"]) for row in answer.json()["learners"])
+            progress.advance(task, len(chunk))
+    return refs
+
+
 @provider_app.command("sample-event")
 def sample_event(
     provider_id: str = typer.Option(..., help="Your provider id in the catalogue."),
@@ -258,17 +299,29 @@ def sample_event(
     version: int = typer.Option(1, min=1, help="Its published version."),
     secret: str = typer.Option(..., envvar="MIMIS_PROVIDER_EVENT_SECRET",
                                help="Your event-signing secret (whsec_...): POST /v1/providers/{id}/event-secrets."),
-    count: int = typer.Option(1, min=1, max=100_000, help="How many events (one learner each)."),
+    count: int = typer.Option(1, min=1, max=100_000, help="How many events (one new learner each)."),
     email_domain: str = typer.Option("example.org", help="Sample learners get addresses at this domain."),
+    issuance_url: str | None = typer.Option(None, envvar="MIMIS_ISSUANCE_URL",
+                                            help="The issuance service the learners are registered with."),
+    token: str | None = typer.Option(None, envvar="MIMIS_PROVIDER_TOKEN",
+                                     help="A provider-member bearer token with the provider in its org claim "
+                                          "(default: one from `make run`'s development issuer)."),
     kafka: str | None = KafkaOption, stack_dir: Path = StackDir,
 ) -> None:
-    """Publish sample provider.assessment.recorded.v1 events, signed as the contract says; prints
-    each event id so you can find the credential it becomes."""
+    """Register sample learners over HTTPS (POST /v1/providers/{id}/learners, for their learner_ref),
+    then publish one provider.assessment.recorded.v2 event for each, signed as the contract says;
+    prints each event id so you can find the credential it becomes."""
     # The contract's own signing (Standard Webhooks), as an integrator's code does it in any language.
     from services.issuance.domain.assessment import sign_record
 
-    topic = CONTRACTS.topics.topic_for("provider.assessment.recorded.v1").name
+    topic = CONTRACTS.topics.topic_for(ASSESSMENT_V2).name
     connection = _kafka(kafka, stack_dir)
+    url = (issuance_url or _state(stack_dir).get("services", {}).get("issuance") or "http://127.0.0.1:8103").rstrip("/")
+    bearer = _provider_token(token, provider_id, stack_dir)
+    learners = [{"name": f"Sample Learner {n + 1}", "email": f"sample-{uuid.uuid4().hex[:10]}@{email_domain}",
+                 "language": "sv"} for n in range(count)]
+    with _progress() as progress:
+        refs = _register_learners(url, bearer, provider_id, learners, progress)
 
     async def publish() -> list[str]:
         producer = AIOKafkaProducer(**connection.client_options(), acks="all", enable_idempotence=False)
@@ -277,17 +330,15 @@ def sample_event(
         try:
             with _progress() as progress:
                 task = progress.add_task(f"publishing to {topic}", total=count)
-                for n in range(count):
+                for learner_ref in refs:
                     event_id = f"sample-{uuid.uuid4()}"
                     data: dict[str, Any] = {
                         "provider_event_id": event_id, "provider_id": provider_id,
                         "micro_credential_id": micro_credential, "version": version,
-                        "learner": {"name": f"Sample Learner {n + 1}",
-                                    "email": f"sample-{uuid.uuid4().hex[:10]}@{email_domain}", "language": "sv"},
-                        "result": "passed", "assessed_on": date.today().isoformat(),
+                        "learner_ref": learner_ref, "result": "passed", "assessed_on": date.today().isoformat(),
                     }
-                    CONTRACTS.validate("provider.assessment.recorded.v1", data)
-                    event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{provider_id}/cli",
+                    CONTRACTS.validate(ASSESSMENT_V2, data)
+                    event = Event(type=ASSESSMENT_V2, source=f"/providers/{provider_id}/cli",
                                   partition_key=event_id, data=data)
                     record = to_kafka(event)
                     signed = sign_record(secret, event.id, datetime.now(UTC), record.value)

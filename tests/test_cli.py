@@ -1,24 +1,32 @@
 """The `mimis` command line against the real local broker: lag, dead letters (listed and replayed), and
-sample provider events signed as the contract says. (`mimis status` runs in test_make_run.py, against a
-running `make run`.)"""
+sample provider events (learners registered with the real issuance service over HTTP, then events signed
+as the contract says, which issuance turns into credentials). (`mimis status` runs in test_make_run.py,
+against a running `make run`.)"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from typer.testing import CliRunner
 
 from mimis_cli.app import app
+from mimis_platform.auth import DevelopmentIssuer
 from mimis_platform.contracts import CONTRACTS
 from mimis_platform.envelope import from_kafka, headers_to_dict
-from mimis_platform.localstack import LocalStack
+from mimis_platform.localstack import LocalStack, free_port
 from services.issuance.domain.assessment import new_provider_secret, signature_problem
+from services.issuance.tests.conftest import running_issuance
 
 runner = CliRunner()
 
@@ -126,30 +134,83 @@ def test_a_dead_letter_list_of_a_normal_topic_is_refused() -> None:
     assert result.exit_code == 1 and "is not a dead-letter topic" in result.output
 
 
-async def test_sample_provider_events_follow_the_contract_and_verify(stack: LocalStack) -> None:
-    secret = new_provider_secret()
-    out = await asyncio.to_thread(
-        _run, "provider", "sample-event", "--provider-id", "prov-cli-test", "--micro-credential", "mc-cli-test",
-        "--version", "2", "--secret", secret, "--count", "3", "--kafka", stack.kafka_bootstrap_servers)
-    ids = set(re.findall(r"sample-[0-9a-f-]{36}", out))
-    assert len(ids) == 3, out
+@contextlib.contextmanager
+def _no_signals() -> Iterator[None]:
+    yield
 
-    topic = CONTRACTS.topics.topic_for("provider.assessment.recorded.v1").name
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap_servers, auto_offset_reset="earliest",
-                              enable_auto_commit=False)
-    await reader.start()
+
+@asynccontextmanager
+async def _serving(app: Any) -> AsyncIterator[str]:
+    """The app on a real port (the CLI calls it over HTTP from its own thread)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    server.capture_signals = _no_signals  # type: ignore[method-assign]  # the test runner keeps Ctrl-C
+    serving = asyncio.create_task(server.serve())
     try:
-        mine: list[Any] = []
-        async with asyncio.timeout(30):
-            while len(mine) < 3:
-                for records in (await reader.getmany(timeout_ms=300)).values():
-                    mine.extend(r for r in records if r.key.decode() in ids)
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.05)  # uvicorn binding its port
+        yield f"http://127.0.0.1:{port}"
     finally:
-        await reader.stop()
-    for record in mine:
-        event = from_kafka(record.key, record.value, record.headers)
-        CONTRACTS.validate(event.type, event.data)
-        assert (event.data["provider_id"], event.data["version"]) == ("prov-cli-test", 2)
-        assert signature_problem(record.value, headers_to_dict(record.headers), event.id, [secret]) is None
-        assert signature_problem(record.value, headers_to_dict(record.headers), event.id,
-                                 [new_provider_secret()]) is not None
+        server.should_exit = True
+        await serving
+
+
+async def test_sample_provider_events_register_their_learners_follow_the_contract_and_issue(
+        stack: LocalStack, mongo_client: Any, unique_name: str, dev_issuer: DevelopmentIssuer,
+        tmp_path: Path) -> None:
+    async with running_issuance(stack, mongo_client, unique_name, dev_issuer) as issuance, \
+            _serving(issuance.app) as url:
+        await issuance.publish(version=2)
+        secret = await issuance.new_secret()
+        # What `make run` leaves in its folder: where things are, and the development issuer's key.
+        (tmp_path / "running.json").write_text(json.dumps(
+            {"services": {"issuance": url}, "kafka_bootstrap_servers": stack.kafka_bootstrap_servers}))
+        (tmp_path / "dev-issuer-key.json").write_text(json.dumps(dev_issuer.key.as_dict(private=True)))
+        out = await asyncio.to_thread(
+            _run, "provider", "sample-event", "--provider-id", issuance.provider_id,
+            "--micro-credential", issuance.micro_credential_id, "--version", "2", "--secret", secret,
+            "--count", "3", "--stack-dir", str(tmp_path))
+        ids = set(re.findall(r"sample-[0-9a-f-]{36}", out))
+        assert len(ids) == 3, out
+
+        topic = CONTRACTS.topics.topic_for("provider.assessment.recorded.v2").name
+        reader = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap_servers,
+                                  auto_offset_reset="earliest", enable_auto_commit=False)
+        await reader.start()
+        try:
+            mine: list[Any] = []
+            async with asyncio.timeout(30):
+                while len(mine) < 3:
+                    for records in (await reader.getmany(timeout_ms=300)).values():
+                        mine.extend(r for r in records if r.key.decode() in ids)
+        finally:
+            await reader.stop()
+        refs = set()
+        for record in mine:
+            event = from_kafka(record.key, record.value, record.headers)
+            assert event.type == "provider.assessment.recorded.v2"
+            CONTRACTS.validate(event.type, event.data)
+            assert "learner" not in event.data and b"Sample Learner" not in record.value
+            assert (event.data["provider_id"], event.data["version"]) == (issuance.provider_id, 2)
+            assert signature_problem(record.value, headers_to_dict(record.headers), event.id, [secret]) is None
+            assert signature_problem(record.value, headers_to_dict(record.headers), event.id,
+                                     [new_provider_secret()]) is not None
+            refs.add(event.data["learner_ref"])
+        # Each event names a learner the CLI registered first, and each becomes a credential for them.
+        assert len(refs) == 3
+        learners = await issuance.service.store.learners_by_ref(sorted(refs))
+        assert set(learners) == refs
+        assert sorted(d["name"] for d in learners.values()) == [f"Sample Learner {n}" for n in (1, 2, 3)]
+        for event_id in ids:
+            credential = await issuance.credential_for(event_id)
+            assert credential["learner_ref"] in refs and credential["version"] == 2
+
+
+def test_sample_events_without_a_token_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["provider", "sample-event", "--provider-id", "p", "--micro-credential", "m",
+                                 "--secret", new_provider_secret(), "--stack-dir", str(tmp_path),
+                                 "--kafka", "127.0.0.1:1"], env={"MIMIS_PROVIDER_TOKEN": ""})
+    assert result.exit_code == 1 and "needs a provider-member token" in result.output
