@@ -20,6 +20,10 @@ from mimis_platform.redaction import redact_log_event
 
 #: Loggers that libraries set up with handlers of their own; they are sent to the root handler.
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
+# Libraries whose DEBUG lines print whole database commands and replies, i.e. the documents, with
+# learners' names in them (which redaction cannot recognise by shape): never below INFO, whatever
+# LOG_LEVEL says.
+_DOCUMENT_LOGGERS = ("pymongo.command",)
 
 
 def setup_logging(service_name: str, level: str = "INFO", json: bool = True) -> None:
@@ -76,6 +80,8 @@ def setup_logging(service_name: str, level: str = "INFO", json: bool = True) -> 
         library_logger = logging.getLogger(name)
         library_logger.handlers.clear()
         library_logger.propagate = True
+    for name in _DOCUMENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

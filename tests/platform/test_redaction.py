@@ -78,3 +78,20 @@ def test_exported_spans_carry_no_personal_data(span_exporter: InMemorySpanExport
     assert exported["attributes"]["learner.email"] == REDACTED
     assert exported["attributes"]["micro_credential.id"] == "mc-1"
     assert REDACTED_PIN in exported["events"][0]["attributes"]["exception.message"]
+
+
+async def test_debug_logging_never_prints_database_documents(capsys: pytest.CaptureFixture[str],
+                                                             mongo_client: Any, unique_name: str) -> None:
+    """PyMongo's DEBUG command log prints whole documents (a learner's name, which no pattern
+    recognises); it stays off even when a developer sets LOG_LEVEL=DEBUG."""
+    setup_logging("issuance", "DEBUG")
+    db = mongo_client[f"redaction_{unique_name}"]
+    try:
+        await db["learners"].insert_one({"name": "Ingrid Loggfri", "language": "sv"})
+        assert await db["learners"].find_one({"name": "Ingrid Loggfri"}) is not None
+        get_logger("mimis.issuance").debug("debug lines still appear")
+    finally:
+        await mongo_client.drop_database(f"redaction_{unique_name}")
+    out = capsys.readouterr().out
+    assert "debug lines still appear" in out
+    assert "Ingrid Loggfri" not in out
