@@ -62,9 +62,17 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
               rng: random.Random | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
     clock = clock or SystemClock()
-    runtime = ServiceRuntime(settings=settings)
-    store = NotificationsStore(runtime.client, runtime.db, timedelta(days=settings.log_retention_days))
-    runtime.bind_routes(events.routes(store, runtime.contracts, clock))
+    # It publishes (erasure confirmations, on privacy.erasure-confirmations): the runtime then
+    # gives it an outbox and runs the relay.
+    runtime = ServiceRuntime(settings=settings, publishes=True)
+    assert runtime.outbox is not None
+    # An erasure is remembered while an event naming the learner may still come (a topic's or
+    # its dead letters' retention).
+    consumed = runtime.contracts.topics.consumed_by(settings.service_name)
+    erasure_memory = timedelta(milliseconds=max(max(t.retention_ms, t.dlq_retention_ms) for t in consumed))
+    store = NotificationsStore(runtime.client, runtime.db, timedelta(days=settings.log_retention_days),
+                               erasure_memory)
+    runtime.bind_routes(events.routes(store, runtime.contracts, clock, runtime.outbox))
 
     # Webhooks get a client of their own: no redirects, no cookies, no proxy from the environment.
     hooks_http = httpx.AsyncClient(follow_redirects=False, trust_env=False,
@@ -113,7 +121,9 @@ def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | N
         ROUTERS,
         title="MIMIS notifications",
         description="Webhook subscriptions for partner organisations (Standard Webhooks signatures, retries, "
-        "a delivery log with every attempt, manual redelivery) and e-mail to learners and providers.",
+        "a delivery log with every attempt, manual redelivery) and e-mail to learners and providers. "
+        "Learners are known here only by issuance's pseudonymous learner_ref; issuance asks for this "
+        "service's part of a learner's data export, and erasure requests arrive as events.",
     )
     app.state.notifications = Notifications(store, settings, clock, box, resolver, runtime.contracts)
     app.state.delivery_worker = worker

@@ -4,14 +4,20 @@ Collections: ``subscriptions`` (``_id`` = subscription id; the signing secret se
 ``payloads`` (one webhook body per event, shared by its deliveries, so a retry sends the very
 same bytes), ``deliveries`` (one per (event, target): a webhook subscription or an e-mail; the
 ``_id`` is the ``webhook-id`` the partner sees; its ``attempt_log`` holds every try, so the log
-costs no write of its own), and ``providers`` (a projection of the catalog's provider events: where a provider's
-review outcome goes). A learner's e-mail address is never stored here: it is asked from issuance
-when the message is sent.
+costs no write of its own), ``providers`` (a projection of the catalog's provider events: where a provider's
+review outcome goes) and ``erased_learners`` (one-way markers of erasures, see below). A learner's
+e-mail address is never stored here: it is asked from issuance when the message is sent.
+
+Learners appear only as issuance's pseudonymous ``learner_ref``: in a learner e-mail's
+``params.learner_ref`` (and its attempts' ``recipient``), and in the webhook body of an issued or
+revoked credential, whose payload document also carries it as ``learner_ref`` (indexed, with the
+``delivery_ids`` of its webhook deliveries), so an erasure or an export finds everything by index.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from mimis_platform.mongo import Document
 from mimis_platform.outbox import in_transaction
+from services.notifications.domain.privacy import erasure_marker, scrub
 from services.notifications.domain.subscriptions import Filters, Subscription
 
 
@@ -86,14 +93,30 @@ class ProviderContact:
     email: str
 
 
+@dataclass(frozen=True)
+class LearnerRecords:
+    """What this service holds about one learner: their e-mail deliveries, and the webhook
+    deliveries whose payload names them (each with the payload's event data)."""
+
+    emails: list[Document]
+    webhooks: list[tuple[Document, dict[str, Any]]]
+
+
+def payload_data(body: str) -> dict[str, Any]:
+    data = json.loads(body).get("data")
+    return data if isinstance(data, dict) else {}
+
+
 class NotificationsStore:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
-                 retention: timedelta = timedelta(days=30)) -> None:
-        self.client, self.retention = client, retention
+                 retention: timedelta = timedelta(days=30),
+                 erasure_memory: timedelta = timedelta(days=365)) -> None:
+        self.client, self.retention, self.erasure_memory = client, retention, erasure_memory
         self.subscriptions = db["subscriptions"]
         self.payloads = db["payloads"]
         self.deliveries = db["deliveries"]
         self.providers = db["providers"]
+        self.erased_learners = db["erased_learners"]
 
     async def ensure_indexes(self) -> None:
         await self.subscriptions.create_index([("organisation_id", ASCENDING), ("_id", ASCENDING)])
@@ -110,6 +133,37 @@ class NotificationsStore:
         await d.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
         await self.payloads.create_index([("created_at", ASCENDING)],
                                          expireAfterSeconds=int(self.retention.total_seconds()) * 2)
+        # A learner's records, found by index for an erasure or an export. Only learner e-mails
+        # have ``params.learner_ref`` (sparse); payloads are written once, so their index costs
+        # the worker nothing.
+        await d.create_index([("params.learner_ref", ASCENDING)], sparse=True)
+        await self.payloads.create_index([("learner_ref", ASCENDING)])
+        # An erasure is remembered as long as an event about the learner may still arrive (the
+        # longest retention of a topic this service reads, dead letters included).
+        await self.erased_learners.create_index([("erased_at", ASCENDING)],
+                                                expireAfterSeconds=int(self.erasure_memory.total_seconds()))
+        await self.index_payload_learners()
+
+    async def index_payload_learners(self, batch: int = 500) -> int:
+        """Give payloads written before ``learner_ref`` was recorded on them their learner_ref
+        and webhook delivery ids (once; later starts find none). Returns how many it did."""
+        done = 0
+        while True:
+            legacy = [p async for p in self.payloads.find({"learner_ref": {"$exists": False}}).limit(batch)]
+            if not legacy:
+                return done
+            refs = {p["_id"]: payload_data(p["body"]).get("learner_ref") for p in legacy}
+            named = [k for k, ref in refs.items() if ref]
+            ids: dict[str, list[str]] = {k: [] for k in named}
+            if named:
+                query = {"event_key": {"$in": named}, "channel": WEBHOOK}
+                async for d in self.deliveries.find(query, {"event_key": 1}):
+                    ids[d["event_key"]].append(d["_id"])
+            await self.payloads.bulk_write(
+                [UpdateOne({"_id": k, "learner_ref": {"$exists": False}},
+                           {"$set": {"learner_ref": ref or None, "delivery_ids": ids.get(k, [])}})
+                 for k, ref in refs.items()], ordered=False)
+            done += len(legacy)
 
     # --- subscriptions ----------------------------------------------------------------------
     async def add_subscription(self, s: Subscription, sealed_secret: str) -> None:
@@ -265,6 +319,45 @@ class NotificationsStore:
                       "updated_at": now}, "$unset": {"expires_at": ""}},
             return_document=True)
         return doc
+
+    # --- learners' rights: erasure and export ----------------------------------------------
+    async def is_erased(self, learner_ref: str, session: AsyncClientSession) -> bool:
+        found = await self.erased_learners.find_one({"_id": erasure_marker(learner_ref)}, {"_id": 1},
+                                                    session=session)
+        return found is not None
+
+    async def erase_learner(self, learner_ref: str, now: datetime, session: AsyncClientSession) -> int:
+        """In the caller's transaction: delete the learner's e-mail deliveries (whatever their
+        status, so a waiting one is never sent) with their attempts, and replace the reference by
+        ``erased`` in the webhook payloads naming the learner and in their deliveries' log. Remember
+        the erasure (one-way marker). Returns how many documents were deleted or changed."""
+        deleted = await self.deliveries.delete_many({"params.learner_ref": learner_ref}, session=session)
+        changed = deleted.deleted_count
+        payloads = [p async for p in self.payloads.find({"learner_ref": learner_ref}, session=session)]
+        for p in payloads:
+            await self.payloads.update_one({"_id": p["_id"]}, {"$set": {
+                "body": scrub(p["body"], learner_ref), "learner_ref": None, "erased_at": now}}, session=session)
+        changed += len(payloads)
+        ids = [i for p in payloads for i in p.get("delivery_ids") or ()]
+        # Webhook deliveries do not name the learner themselves; an error or a partner's answer
+        # echoing the body might.
+        async for d in self.deliveries.find({"_id": {"$in": ids}}, session=session):
+            fields = {k: v for k, v in scrub(d, learner_ref).items() if v != d[k]}
+            if fields:
+                await self.deliveries.update_one({"_id": d["_id"]}, {"$set": fields}, session=session)
+                changed += 1
+        await self.erased_learners.update_one(
+            {"_id": erasure_marker(learner_ref)}, {"$set": {"erased_at": now}}, upsert=True, session=session)
+        return changed
+
+    async def learner_records(self, learner_ref: str) -> LearnerRecords:
+        emails = [d async for d in self.deliveries.find({"params.learner_ref": learner_ref})
+                  .sort("created_at", ASCENDING)]
+        payloads = {p["_id"]: p async for p in self.payloads.find({"learner_ref": learner_ref})}
+        ids = [i for p in payloads.values() for i in p.get("delivery_ids") or ()]
+        hooks = [d async for d in self.deliveries.find({"_id": {"$in": ids}}).sort("created_at", ASCENDING)]
+        data = {k: payload_data(p["body"]) for k, p in payloads.items()}
+        return LearnerRecords(emails, [(d, data.get(d["event_key"], {})) for d in hooks])
 
     # --- providers (projection of catalog.providers) ----------------------------------------
     async def save_provider(self, provider_id: str, name: str, email: str, at: datetime,

@@ -137,3 +137,61 @@ class DeliveryPublic(BaseModel):
 class DeliveryPage(BaseModel):
     items: list[DeliveryPublic]
     next_cursor: str | None
+
+
+class LearnerAttempt(BaseModel):
+    number: int
+    at: datetime
+    outcome: str | None
+    error: str | None
+
+
+class LearnerEmailDelivery(BaseModel):
+    id: str = Field(description="The delivery's id (also the e-mail's Message-ID part).")
+    kind: str = Field(description="Which e-mail: `learner-credential` (a new credential).")
+    credential_id: str | None
+    provider_id: str | None
+    title: dict[str, str] | None = Field(description="The micro-credential's title the e-mail named.")
+    status: Literal["pending", "delivered", "failed", "skipped", "held"]
+    attempts: int
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    attempt_log: list[LearnerAttempt]
+
+    @classmethod
+    def of(cls, d: dict[str, Any]) -> LearnerEmailDelivery:
+        p = d.get("params") or {}
+        return cls(id=d["_id"], kind=d["kind"], credential_id=p.get("credential_id"), provider_id=p.get("provider_id"),
+                   title=p.get("title"), status=d["status"], attempts=d["attempts"], created_at=d["created_at"],
+                   delivered_at=d.get("delivered_at"), last_error=d.get("last_error"),
+                   attempt_log=[LearnerAttempt(number=a["number"], at=a["at"], outcome=a.get("outcome"),
+                                               error=a.get("error")) for a in d.get("attempt_log") or ()])
+
+
+class LearnerWebhookDelivery(BaseModel):
+    id: str = Field(description="The webhook-id the partner saw.")
+    event_type: str
+    credential_id: str | None
+    organisation_id: str = Field(description="The partner organisation that was (or is to be) told.")
+    status: Literal["pending", "delivered", "failed", "skipped", "held"]
+    attempts: int
+    created_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, d: dict[str, Any], data: dict[str, Any]) -> LearnerWebhookDelivery:
+        return cls(id=d["_id"], event_type=d["event_type"], credential_id=data.get("credential_id"),
+                   organisation_id=d["organisation_id"], status=d["status"], attempts=d["attempts"],
+                   created_at=d["created_at"], delivered_at=d.get("delivered_at"))
+
+
+class LearnerPersonalData(BaseModel):
+    """This service's part of a learner's data export (GDPR Art. 15 and 20)."""
+
+    service: Literal["notifications"] = "notifications"
+    learner_ref: str
+    email_deliveries: list[LearnerEmailDelivery] = Field(
+        description="E-mails to the learner (the address is never kept here: it was asked from issuance to send).")
+    webhook_deliveries: list[LearnerWebhookDelivery] = Field(
+        description="Webhooks to partner organisations whose body named the learner (by learner_ref).")

@@ -6,6 +6,7 @@ provider's catalogue details). The others concern one provider's own work (draft
 the quality board's comments, credentials issued and revoked, which name learners by a
 pseudonymous ``learner_ref``): a subscription may name them only when its provider filter is
 limited to the subscribing organisation itself, unless a region administrator sets it up.
+Internal event types (``privacy.*``: erasure requests between the services) are never offered.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ SERVICE = "notifications"
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # Standard Webhooks: 24 to 64 random bytes
 
+#: Event types on consumed topics that are the services' own business, never a partner's.
+INTERNAL_PREFIXES = ("privacy.",)
+
 PUBLIC_EVENT_TYPES = frozenset({
     "catalog.credential.published.v1",
     "catalog.provider.registered.v1",
@@ -31,7 +35,8 @@ PUBLIC_EVENT_TYPES = frozenset({
 
 
 def subscribable_event_types(contracts: ContractRegistry) -> list[str]:
-    return sorted(t for topic in contracts.topics.consumed_by(SERVICE) for t in topic.event_types)
+    return sorted(t for topic in contracts.topics.consumed_by(SERVICE) for t in topic.event_types
+                  if not t.startswith(INTERNAL_PREFIXES))
 
 
 def new_secret() -> str:

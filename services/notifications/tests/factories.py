@@ -67,3 +67,24 @@ def published(provider_id: str = "hkr", branches: tuple[str, ...] = ("vard-och-o
         "provider_name": "Högskolan Kristianstad", "content": content, "published_at": "2026-11-23T09:30:00Z",
         "supersedes_version": None,
     })
+
+
+def learner_ref() -> str:
+    """A learner_ref as issuance makes them (``lr-`` and 32 hex digits)."""
+    return f"lr-{uuid.uuid4().hex}"
+
+
+def revoked(credential_id: str, learner_ref: str, provider_id: str = "hkr",
+            branches: tuple[str, ...] = ("vard-och-omsorg",), mc_id: str | None = None) -> Event:
+    return _event("issuance.credential.revoked.v1", "/mimis/issuance", credential_id, {
+        "credential_id": credential_id, "learner_ref": learner_ref, "micro_credential_id": mc_id or uid("mc"),
+        "version": 1, "provider_id": provider_id, "branches": list(branches), "reason": "Fel person registrerad.",
+        "revoked_at": "2026-11-23T11:00:00Z",
+    })
+
+
+def erasure_requested(learner_ref: str, erasure_id: str | None = None, event_id: str | None = None) -> Event:
+    return _event("privacy.learner.erasure-requested.v1", "/mimis/issuance", learner_ref, {
+        "erasure_id": erasure_id or f"er-{uuid.uuid4().hex}", "learner_ref": learner_ref,
+        "requested_at": "2026-11-23T12:00:00Z", "requested_by": "learner",
+    }, event_id)
