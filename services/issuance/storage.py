@@ -205,11 +205,19 @@ class CredentialStore:
     async def learner_refs(self, people: Sequence[LearnerData], now: datetime,
                            session: AsyncClientSession) -> dict[str, str]:
         """Each person's learner_ref by normalised e-mail address: existing records brought up to
-        date, new ones made, in a handful of round trips whatever their number."""
+        date, new ones made, in a handful of round trips whatever their number.
+
+        A person is recognised by the look-up value of their personal identity number first (the
+        same number always gives the same value, so a learner with a new address is still the same
+        learner), then by e-mail address."""
         emails = sorted({p.normalised_email for p in people})
+        pins = sorted({p.pin_lookup for p in people if p.pin_lookup})
         known = {d["email"]: d async for d in self.learners.find({"email": {"$in": emails}}, session=session)}
+        by_pin = {d["pin_lookup"]: d async for d in self.learners.find(
+            {"pin_lookup": {"$in": pins}, "erased_at": None}, session=session)} if pins else {}
         refs: dict[str, str] = {}
         new_learners: dict[str, Document] = {}
+        new_by_pin: dict[str, Document] = {}
         updates: list[UpdateOne] = []
         for person in people:
             email = person.normalised_email
@@ -218,18 +226,29 @@ class CredentialStore:
                 changes["date_of_birth"] = person.date_of_birth.isoformat()
             if person.pin_lookup:
                 changes["pin_lookup"] = person.pin_lookup
-            if email in new_learners:
-                new_learners[email].update(changes)
-            elif email in known:
-                refs[email] = str(known[email]["_id"])
-                if any(known[email].get(k) != v for k, v in changes.items()):
+            existing = (by_pin.get(person.pin_lookup) if person.pin_lookup else None) or known.get(email)
+            fresh = (new_by_pin.get(person.pin_lookup) if person.pin_lookup else None) or new_learners.get(email)
+            if fresh is not None:
+                fresh.update(changes)
+                refs[email] = str(fresh["_id"])
+                new_learners.setdefault(email, fresh)
+            elif existing is not None:
+                refs[email] = str(existing["_id"])
+                owner = known.get(email)
+                if existing.get("email") != email and (owner is None or owner["_id"] == existing["_id"]):
+                    changes["email"] = email  # a new address of the same person (no other record has it)
+                if any(existing.get(k) != v for k, v in changes.items()):
                     updates.append(UpdateOne({"_id": refs[email]}, {"$set": changes}))
+                    existing.update(changes)
             else:
                 refs[email] = new_learner_ref()
                 new_learners[email] = {"_id": refs[email], "email": email, **changes, "created_at": now,
                                        "erased_at": None}
-        if new_learners:
-            await self.learners.insert_many(list(new_learners.values()), session=session)
+                if person.pin_lookup:
+                    new_by_pin[person.pin_lookup] = new_learners[email]
+        created = {id(d): d for d in new_learners.values()}  # one record per person, however many rows
+        if created:
+            await self.learners.insert_many(list(created.values()), session=session)
         if updates:
             await self.learners.bulk_write(updates, ordered=True, session=session)
         return refs

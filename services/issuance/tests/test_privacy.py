@@ -32,6 +32,12 @@ async def test_registration_gives_one_learner_ref_per_address_and_refuses_a_bad_
     record = await issuance.service.store.learner(ref)
     assert record is not None and record["name"] == "Sara Nilsson Ek"
     assert record["pin_lookup"].startswith("hmac-sha256$") and "9005171237" not in str(record)
+    # The same personal identity number (written another way) with a new address: still the same learner.
+    moved = {**sara, "email": f"sara.ny.{uuid.uuid4().hex[:6]}@example.se", "personal_identity_number": "900517-1237"}
+    assert await issuance.register(moved) == [ref]
+    record = await issuance.service.store.learner(ref)
+    assert record is not None and record["email"] == moved["email"]
+    assert await issuance.service.store.learners.count_documents({"pin_lookup": record["pin_lookup"]}) == 1
 
     before = await issuance.service.store.learners.count_documents({})
     newcomer = person()
