@@ -4,8 +4,10 @@ local broker and database, driven through the GraphQL gateway and Kafka.
 A provider drafts and submits a micro-credential (EQF 5, so two approvals are needed); the quality
 board assigns two reviewers, who fill in their checklists and approve; it is published and
 searchable, and a municipality's webhook receives the publication, signed; the provider's system
-publishes assessment results with confluent-kafka (librdkafka), signing them with the
-`standardwebhooks` library (no MIMIS code on the provider's side); credentials are issued and the
+registers its learners over HTTPS (plain httpx) for their learner_refs, then publishes assessment
+results (`provider.assessment.recorded.v2`, the learner only as learner_ref) with confluent-kafka
+(librdkafka), signing them with the `standardwebhooks` library (no MIMIS code on the provider's
+side); credentials are issued and the
 provider's own webhook hears of them; a learner shares a credential; an employer verifies it
 (valid), the provider revokes it, the employer verifies again (revoked, with the reason)."""
 
@@ -120,7 +122,7 @@ def _provider_event(data: dict[str, Any], secret: str) -> tuple[bytes, bytes, li
     signature = Webhook(secret).sign(event_id, now, value.decode())
     headers = {
         "ce_specversion": "1.0", "ce_id": event_id, "ce_source": f"/providers/{PROVIDER}/ladok",
-        "ce_type": "provider.assessment.recorded.v1", "ce_time": now.isoformat(), "content-type": "application/json",
+        "ce_type": "provider.assessment.recorded.v2", "ce_time": now.isoformat(), "content-type": "application/json",
         "webhook-id": event_id, "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature,
     }
     return data["provider_event_id"].encode(), value, [(k, v.encode()) for k, v in headers.items()]
@@ -130,7 +132,7 @@ def _publish_with_librdkafka(bootstrap: str, records: list[tuple[bytes, bytes, l
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": False})
     failures: list[str] = []
     for key, value, headers in records:
-        producer.produce("provider.assessments", value=value, key=key, headers=headers,
+        producer.produce("provider.assessments", value=value, key=key, headers=[(k, v) for k, v in headers],
                          on_delivery=lambda err, _msg: failures.append(str(err)) if err else None)
     assert producer.flush(60) == 0, "records left unsent"
     assert not failures, failures
@@ -202,17 +204,27 @@ async def test_from_a_draft_to_a_revoked_credential_through_the_gateway_and_kafk
 
     assert await eventually(municipality_heard, timeout=120), "the municipality's webhook heard nothing signed"
 
-    # The provider's system: a signing secret (REST, once), then its own Kafka client.
-    async with httpx.AsyncClient(base_url=e.urls["issuance"], timeout=30) as http:
-        answer = await http.post(f"/v1/providers/{PROVIDER}/event-secrets",
-                                 headers={"authorization": f"Bearer {member}"})
+    # The provider's system: a signing secret (REST, once), its learners registered over HTTPS for
+    # their learner_refs (issuance's REST API: the gateway does not expose these paths), then its
+    # own Kafka client, the events naming each learner only by learner_ref.
+    async with httpx.AsyncClient(base_url=e.urls["issuance"], timeout=30,
+                                 headers={"authorization": f"Bearer {member}"}) as http:
+        answer = await http.post(f"/v1/providers/{PROVIDER}/event-secrets")
         assert answer.status_code == 201, answer.text
         signing_secret = answer.json()["secret"]
+        answer = await http.post(f"/v1/providers/{PROVIDER}/learners", json={"learners": [
+            {"name": f"E2E Learner {n}", "email": email, "language": "sv"} for n, email in enumerate(LEARNERS)]})
+        assert answer.status_code == 200, answer.text
+        registered = answer.json()
+        assert registered["registered"] == len(LEARNERS) and registered["failed"] == 0, registered
+        refs = [row["learner_ref"] for row in registered["learners"]]
+        assert len(set(refs)) == len(LEARNERS)
     records = [_provider_event({
         "provider_event_id": f"ladok-{uuid.uuid4().hex[:10]}", "provider_id": PROVIDER, "micro_credential_id": mc,
-        "version": 1, "learner": {"name": f"E2E Learner {n}", "email": email, "language": "sv"},
+        "version": 1, "learner_ref": ref,
         "result": "passed", "grade": None, "assessed_on": "2026-11-20", "evidence_url": None,
-    }, signing_secret) for n, email in enumerate(LEARNERS)]
+    }, signing_secret) for ref in refs]
+    assert not any(email.encode() in value for _, value, _ in records for email in LEARNERS)
     records.append(records[0])  # the provider's system sends one twice: one credential all the same
     await asyncio.to_thread(_publish_with_librdkafka, e.stack.kafka_bootstrap_servers, records)
 

@@ -3,7 +3,8 @@ again: exactly 1,000 credentials, one per provider event id, and 1,000 distinct 
 
 Issuance runs as a process (as `make run` and Kubernetes run it) on a broker and database of this
 module's own. The catalogue's events reach it as the catalog sends them; the provider's events
-are signed with a secret issued through the API, as a provider's system does. The outbox relay
+are signed with a secret issued through the API and name 1,000 learners registered over HTTPS
+beforehand (``provider.assessment.recorded.v2``), as a provider's system does. The outbox relay
 publishes at least once, so a crash between the broker's acknowledgement and the relay's mark may
 put the same issued event (same CloudEvents id) on the topic twice: consumers drop such repeats by
 id, and the test counts events by id, reporting the repeats it saw.
@@ -29,12 +30,13 @@ from mimis_platform.envelope import Event, from_kafka, to_kafka
 from mimis_platform.localstack import HOST, LocalStack, free_port
 from mimis_platform.mongo import new_client
 from services.issuance.domain.assessment import sign_record
-from services.issuance.tests.service_factories import assessment, provider_registered, published
+from services.issuance.tests.service_factories import assessment, person, provider_registered, published
 from tests.running_services import eventually
 
 pytestmark = pytest.mark.slow
 
 EVENTS = 1_000
+REGISTRATION_BATCH = 1_000  # POST /v1/providers/{id}/learners takes up to 1,000 learners a call
 PROVIDER, MICRO_CREDENTIAL = "crash-provider", "crash-mc"
 
 
@@ -87,17 +89,26 @@ async def test_a_crash_mid_stream_issues_every_credential_exactly_once(
 
         assert await eventually(in_read_model, timeout=120), "issuance never heard of the published version"
         staff = {"authorization": f"Bearer {issuer.token('staff', ['provider-member'], [PROVIDER])}"}
-        async with httpx.AsyncClient(timeout=30) as http:
+        people = [person() for _ in range(EVENTS)]
+        refs: list[str] = []
+        async with httpx.AsyncClient(timeout=300) as http:
             answer = await http.post(f"{service.url}/v1/providers/{PROVIDER}/event-secrets", headers=staff)
-        assert answer.status_code == 201, answer.text
-        secret = answer.json()["secret"]
+            assert answer.status_code == 201, answer.text
+            secret = answer.json()["secret"]
+            # The provider's system registers its learners first (before the crash part), for their learner_refs.
+            for start in range(0, EVENTS, REGISTRATION_BATCH):
+                answer = await http.post(f"{service.url}/v1/providers/{PROVIDER}/learners", headers=staff,
+                                         json={"learners": people[start:start + REGISTRATION_BATCH]})
+                assert answer.status_code == 200, answer.text
+                refs.extend(row["learner_ref"] for row in answer.json()["learners"])
+        assert len(set(refs)) == EVENTS
 
         records = []
         source_ids = []
-        for _ in range(EVENTS):
-            data = assessment(PROVIDER, MICRO_CREDENTIAL)
+        for learner_ref in refs:
+            data = assessment(PROVIDER, MICRO_CREDENTIAL, learner_ref=learner_ref)
             source_ids.append(data["provider_event_id"])
-            event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{PROVIDER}/lms",
+            event = Event(type="provider.assessment.recorded.v2", source=f"/providers/{PROVIDER}/lms",
                           partition_key=data["provider_event_id"], data=data, id=str(uuid.uuid4()))
             key, value, headers = _record(event)
             signed = sign_record(secret, event.id, datetime.now(UTC), value)
@@ -120,9 +131,10 @@ async def test_a_crash_mid_stream_issues_every_credential_exactly_once(
             return True if await db.credentials.count_documents({}) >= EVENTS else None
 
         assert await eventually(all_issued, timeout=600), f"{await db.credentials.count_documents({})} issued"
-        credentials = [d async for d in db.credentials.find({}, {"source_key": 1})]
+        credentials = [d async for d in db.credentials.find({}, {"source_key": 1, "learner_ref": 1})]
         assert len(credentials) == EVENTS
         assert len({d["source_key"] for d in credentials}) == EVENTS
+        assert {d["learner_ref"] for d in credentials} == set(refs)
 
         issued = await _issued_events(stack, EVENTS)
         by_id: dict[str, list[Any]] = {}
