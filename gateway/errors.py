@@ -8,6 +8,7 @@
 | ``BAD_USER_INPUT`` | an argument is invalid; ``extensions.fieldErrors`` names each field |
 | ``CONFLICT`` | the lifecycle refuses (e.g. submitting what is already submitted) |
 | ``SERVICE_UNAVAILABLE`` | a service behind the field did not answer in time; ``extensions.service`` names it |
+|  | (a service's deliberate "not now", e.g. ``export_incomplete``, is in ``extensions.reason``) |
 | ``QUERY_TOO_DEEP``, ``QUERY_TOO_COMPLEX`` | the document asks too much; nothing ran |
 | ``GRAPHQL_VALIDATION_FAILED``, ``GRAPHQL_PARSE_FAILED`` | the document is not valid; nothing ran |
 | ``INTERNAL_SERVER_ERROR`` | a fault in the gateway; in production the message says no more |

@@ -2,8 +2,9 @@
 service checks authorisation itself (the gateway is not the only wall).
 
 Every failure becomes a :class:`GatewayError` with a stable code: a service that does not answer
-in time, refuses the connection or fails (5xx) is ``SERVICE_UNAVAILABLE`` with the service named;
-its 4xx answers keep their meaning (the shared error shape of every MIMIS API is read for the
+in time, refuses the connection or fails (5xx) is ``SERVICE_UNAVAILABLE`` with the service named
+(a 503 in the shared error shape, a deliberate "not now" such as ``export_incomplete``, keeps its
+reason code and message); its 4xx answers keep their meaning (the shared error shape of every MIMIS API is read for the
 message and the field errors).
 """
 
@@ -65,6 +66,12 @@ class Services:
             return None
         if answer.status_code >= 500:
             _log.warning("service failed", service=service, path=path, status=answer.status_code)
+            if answer.status_code == 503:  # "not now": its reason and message are meant for the client
+                body = _body(answer)
+                if body.get("error"):
+                    raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE,
+                                       str(body.get("message") or f"the {service} service cannot answer now"),
+                                       service=service, reason=str(body["error"]))
             raise GatewayError(ErrorCode.SERVICE_UNAVAILABLE, f"the {service} service failed to answer",
                                service=service)
         raise _client_error(service, answer)
@@ -73,12 +80,17 @@ class Services:
         return await self.call(service, "GET", path, **options)
 
 
-def _client_error(service: str, answer: httpx.Response) -> GatewayError:
+def _body(answer: httpx.Response) -> dict[str, Any]:
+    """The answer's body in the shared error shape, or {}."""
     try:
         body = answer.json()
     except ValueError:
-        body = {}
-    return error_of(service, answer.status_code, body)
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _client_error(service: str, answer: httpx.Response) -> GatewayError:
+    return error_of(service, answer.status_code, _body(answer))
 
 
 def error_of(service: str, status: int, body: Any) -> GatewayError:

@@ -18,15 +18,16 @@ from gateway.schema.catalogue import CatalogueQuery
 from gateway.schema.credentials import CredentialMutation, CredentialQuery
 from gateway.schema.drafts import DraftMutation, DraftQuery
 from gateway.schema.live import Subscription
+from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reviews import ReviewMutation, ReviewQuery
 from gateway.schema.statistics import StatisticsQuery
 from gateway.schema.system import SystemQuery
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 
-Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, CredentialQuery, WebhookQuery,
-                              StatisticsQuery, AccessQuery, SystemQuery))
-Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, CredentialMutation, WebhookMutation,
-                                    AccessMutation))
+Query = merge_types("Query", (CatalogueQuery, DraftQuery, ReviewQuery, CredentialQuery, PrivacyQuery,
+                              WebhookQuery, StatisticsQuery, AccessQuery, SystemQuery))
+Mutation = merge_types("Mutation", (DraftMutation, ReviewMutation, CredentialMutation, PrivacyMutation,
+                                    WebhookMutation, AccessMutation))
 
 
 class GatewaySchema(strawberry.Schema):

@@ -1,4 +1,5 @@
-"""One region per test session: catalog, quality and the gateway on the real local stack, with
+"""One region per test session: catalog, quality, issuance, notifications and the gateway on the real
+local stack (issuance asks notifications for its part of a learner's export), with
 five providers and 55 published micro-credentials (approved through the quality service's API,
 as the board would), plus one draft per provider."""
 
@@ -87,15 +88,18 @@ async def region(stack: LocalStack, mongo_client: AsyncMongoClient[Document],
     key = gateway_key()
     catalog_settings, quality_settings = service_settings(stack, name, dev_issuer, key)
     transport = CountingTransport()
-    issuance_port = free_port()
+    issuance_port, notifications_port = free_port(), free_port()
     issuance_url = f"http://127.0.0.1:{issuance_port}"
-    issuance_settings, notifications_settings = partner_service_settings(stack, name, dev_issuer, key, issuance_url)
+    issuance_settings, notifications_settings = partner_service_settings(
+        stack, name, dev_issuer, key, issuance_url, f"http://127.0.0.1:{notifications_port}")
     tokens = DevelopmentTokenSource(dev_issuer, "service:notifications")
     try:
         async with served(catalog_app(catalog_settings)) as catalog_url, \
                 served(quality_app(quality_settings)) as quality_url, \
-                served(issuance_app(issuance_settings), issuance_port), \
-                served(notifications_app(notifications_settings, tokens=tokens)) as notifications_url:
+                served(issuance_app(issuance_settings, tokens=DevelopmentTokenSource(dev_issuer, "service:issuance")),
+                       issuance_port), \
+                served(notifications_app(notifications_settings, tokens=tokens), notifications_port) \
+                as notifications_url:
             settings = gateway_settings(stack, name, dev_issuer, key, catalog_url, quality_url, issuance_url,
                                         notifications_url)
             gateway = gateway_app(settings, transport=transport)

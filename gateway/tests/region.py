@@ -96,12 +96,14 @@ def service_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer,
 
 
 def partner_service_settings(stack: LocalStack, name: str, issuer: DevelopmentIssuer, key: OKPKey,
-                             issuance_url: str) -> tuple[IssuanceSettings, NotificationsSettings]:
+                             issuance_url: str, notifications_url: str = "http://127.0.0.1:9"
+                             ) -> tuple[IssuanceSettings, NotificationsSettings]:
+    """``notifications_url``: where issuance asks for notifications' part of a learner's export."""
     common = _common(stack, issuer, key)
     return (
         IssuanceSettings(mongo_database=f"issuance_{name}", consumer_group=f"issuance-{name}",
                          assessment_consumer_group=f"issuance-assessments-{name}", assessment_consumers=1,
-                         public_base_url=issuance_url, **common),
+                         public_base_url=issuance_url, notifications_url=notifications_url, **common),
         NotificationsSettings(mongo_database=f"notifications_{name}", consumer_group=f"notifications-{name}",
                               delivery_worker=False, allow_private_webhook_urls=True, issuance_url=issuance_url,
                               **common),
