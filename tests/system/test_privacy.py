@@ -252,6 +252,11 @@ async def test_an_erased_learner_leaves_nothing_readable_anywhere_and_her_creden
         for pin in pin_forms(ERASED["personal_identity_number"]):
             assert pin not in text  # not even in her own export: it was never kept
 
+        # The scan below sees her before the erasure (so its silence afterwards means something).
+        before = await _scan_databases(system.stack.mongo_url, [ERASED["name"], ERASED["email"]])
+        assert any(p.endswith(".learners") for p in before.get(ERASED["name"], [])), before
+        assert any(p.endswith(".credentials") for p in before.get(ERASED["email"], [])) or ERASED["email"] in before
+
         # 5. She asks for erasure; every service confirms.
         asked = await http.post(f"{issuance}/v1/me/erasure", headers=her)
         assert asked.status_code == 202, asked.text
