@@ -1,7 +1,8 @@
 """The issuance part of ``make run``'s demo, run after the catalog's loader: demo providers'
 staff issue a few credentials from the published demo entries through the issuance API, one
-provider's system sends two signed assessment events over Kafka (the provider contract), and
-one credential is revoked, so every state can be seen and verified.
+provider's system registers two learners over HTTPS for their ``learner_ref`` and sends two
+signed ``provider.assessment.recorded.v2`` events over Kafka (the provider contract), and one
+credential is revoked, so every state can be seen and verified.
 
 Demo learners log in with their e-mail address as the token subject, e.g.
 ``.venv/bin/python -m mimis_platform.devstack token demo.maja@example.se --role learner``.
@@ -83,22 +84,29 @@ async def load_demo(issuance_url: str, catalog_url: str, kafka: str, issuer: Dev
         for i, entry in enumerate(entries[:3]):
             member = _auth(issuer, f"demo-staff-{entry['provider_id']}", Role.PROVIDER_MEMBER, [entry["provider_id"]])
             issued.append(await _issue(http, member, entry, DEMO_LEARNERS[i % len(DEMO_LEARNERS)], deadline))
-        # One provider's system: a signing secret, then two signed assessment events over Kafka.
+        # One provider's system: a signing secret; its learners registered over HTTPS (the events
+        # name them only by learner_ref); then two signed assessment events over Kafka.
         secret = (await http.post(f"/v1/providers/{first['provider_id']}/event-secrets", headers=staff)
                   ).raise_for_status().json()["secret"]
+        event_learners = DEMO_LEARNERS[1:]
+        registered = (await http.post(
+            f"/v1/providers/{first['provider_id']}/learners", headers=staff,
+            json={"learners": [{"name": name, "email": email, "language": language}
+                               for name, email, language in event_learners]})).raise_for_status().json()
+        refs = [str(row["learner_ref"]) for row in registered["learners"]]
         producer = new_producer(kafka)
         await producer.start()
         event_ids = []
         try:
-            for name, email, language in DEMO_LEARNERS[1:]:
+            for learner_ref in refs:
                 event_id = f"demo-lms-{uuid.uuid4().hex[:10]}"
                 event_ids.append(event_id)
                 data = {"provider_event_id": event_id, "provider_id": first["provider_id"],
                         "micro_credential_id": first["id"], "version": first["version"],
-                        "learner": {"name": name, "email": email, "language": language}, "result": "passed",
+                        "learner_ref": learner_ref, "result": "passed",
                         "grade": _PASS_GRADE.get(first["grading"] or ""), "assessed_on": date.today().isoformat(),
                         "evidence_url": None}
-                event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{first['provider_id']}/lms",
+                event = Event(type="provider.assessment.recorded.v2", source=f"/providers/{first['provider_id']}/lms",
                               partition_key=event_id, data=data)
                 record = to_kafka(event)
                 signed = sign_record(secret, event.id, datetime.now(UTC), record.value)
