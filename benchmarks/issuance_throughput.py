@@ -3,8 +3,9 @@ as a ratio to the bare database insert rate of the same credential documents, in
 
 On a fresh local stack (Tansu + SecantusDB in a temporary folder) the real issuance service runs
 in-process (its consumer, outbox relay and API). The catalog's events for one provider and one
-published micro-credential are sent over the broker, a signing secret is made through the API,
-then:
+published micro-credential are sent over the broker, a signing secret is made through the API and
+the learners of every event are registered through it (``POST /v1/providers/{id}/learners``, as a
+provider's system does before it sends ``provider.assessment.recorded.v2``; not timed), then:
 
   (a) baseline: the credential documents the service stores for N events, built by the same
       pure code, written to a scratch collection with sequential ``insert_one`` (the per-event
@@ -44,17 +45,18 @@ from mimis_platform.kafka import new_producer
 from mimis_platform.localstack import LocalStack
 from mimis_platform.testing import jwks_setting
 from services.issuance.bootstrap import bootstrap
-from services.issuance.domain.assessment import command_from_assessment, sign_record
+from services.issuance.domain.assessment import command_from_assessment, learner_from_record, sign_record
 from services.issuance.issuer import Issuer
 from services.issuance.settings import IssuanceSettings
 from services.issuance.storage import iso
-from services.issuance.tests.service_factories import assessment, provider_registered, published
+from services.issuance.tests.service_factories import assessment, person, provider_registered, published
 
 PROVIDER, MC = "prov-bench", "mc-bench"
+REGISTRATION_BATCH = 1000  # POST /v1/providers/{id}/learners takes up to 1,000 learners a call
 
 
 def record(secret: str, data: dict[str, Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    event = Event(type="provider.assessment.recorded.v1", source="/providers/prov-bench/lms",
+    event = Event(type="provider.assessment.recorded.v2", source="/providers/prov-bench/lms",
                   partition_key=data["provider_event_id"], data=data)
     kafka = to_kafka(event)
     signed = sign_record(secret, event.id, datetime.now(UTC), kafka.value)
@@ -104,17 +106,30 @@ class IssuedWatcher:
         await self.consumer.stop()
 
 
-async def bare_inserts(service: Issuer, events: list[dict[str, Any]], lookup_key: bytes) -> tuple[float, float]:
+async def register(http: httpx.AsyncClient, token: str, count: int) -> list[str]:
+    """What a provider's system does before its events: register the learners, for their learner_refs."""
+    refs: list[str] = []
+    for start in range(0, count, REGISTRATION_BATCH):
+        people = [person() for _ in range(min(REGISTRATION_BATCH, count - start))]
+        answer = await http.post(f"/v1/providers/{PROVIDER}/learners", json={"learners": people},
+                                 headers={"authorization": f"Bearer {token}"})
+        refs.extend(str(row["learner_ref"]) for row in answer.raise_for_status().json()["learners"])
+    return refs
+
+
+async def bare_inserts(service: Issuer, events: list[dict[str, Any]]) -> tuple[float, float]:
     """The documents the service stores for these events, inserted bare: (insert_one/s, insert_many/s)."""
     store = service.store
     version = await service.catalogue.issuable(PROVIDER, MC, 1)
     now = datetime.now(UTC).replace(microsecond=0)
+    learners = await store.learners_by_ref([data["learner_ref"] for data in events])
     docs = []
     for data in events:
-        command = command_from_assessment(data, lookup_key)
+        command = command_from_assessment(data, learner_from_record(learners[data["learner_ref"]]))
         issued = await store.prepare(command, version, now)
         docs.append({"_id": issued.credential_id, "source_key": f"event:{PROVIDER}:{data['provider_event_id']}",
-                     "provider_id": PROVIDER, "micro_credential_id": MC, "version": 1, "learner_ref": "lr-x",
+                     "provider_id": PROVIDER, "micro_credential_id": MC, "version": 1,
+                     "learner_ref": data["learner_ref"],
                      "issued_at": now, "sort_key": f"{iso(now)}|{issued.credential_id}", "status_list": 0,
                      "status_index": 0, "status": "active", "kid": issued.kid, "jws": issued.jws,
                      "document": issued.credential, "proof": None, "erased": False})
@@ -152,15 +167,16 @@ async def main(events: int, steady: int, rate: float | None) -> None:
                         await service.catalogue.providers.find_one({"_id": PROVIDER}):
                     break
                 await asyncio.sleep(0.1)  # poll interval while the read model fills
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://issuance") as http:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://issuance",
+                                         timeout=300) as http:
                 token = dev.token("bench-staff", ["provider-member"], [PROVIDER])
                 answer = await http.post(f"/v1/providers/{PROVIDER}/event-secrets",
                                          headers={"authorization": f"Bearer {token}"})
                 secret = answer.raise_for_status().json()["secret"]
-            lookup_key = settings.learner_lookup_key.get_secret_value().encode()
+                refs = await register(http, token, events + steady)  # before anything is timed
 
-            burst = [assessment(PROVIDER, MC) for _ in range(events)]
-            single, many = await bare_inserts(service, burst[: min(events, 1000)], lookup_key)
+            burst = [assessment(PROVIDER, MC, learner_ref=ref) for ref in refs[:events]]
+            single, many = await bare_inserts(service, burst[: min(events, 1000)])
             watcher = IssuedWatcher(stack.kafka_bootstrap_servers)
             await watcher.start()
 
@@ -174,7 +190,7 @@ async def main(events: int, steady: int, rate: float | None) -> None:
             stored = await service.store.credentials.count_documents({"provider_id": PROVIDER})
 
             pace = rate or throughput / 2
-            steady_events = [assessment(PROVIDER, MC) for _ in range(steady)]
+            steady_events = [assessment(PROVIDER, MC, learner_ref=ref) for ref in refs[events:]]
             sent: dict[str, float] = {}
             begin = time.perf_counter()
             for i, data in enumerate(steady_events):

@@ -6,8 +6,10 @@ each level for ``--seconds``:
 
 * **search** (60 %): catalogue searches over HTTP (free text, a filter, facets on the first page);
 * **verify** (30 %): a learner's credential (compact JWS) posted to issuance's ``/v1/verify``;
-* **issue** (10 %): a signed ``provider.assessment.recorded.v1`` event produced to Kafka, timed
-  until its ``issuance.credential.issued.v1`` is read back from the broker.
+* **issue** (10 %): a signed ``provider.assessment.recorded.v2`` event produced to Kafka, timed
+  until its ``issuance.credential.issued.v1`` is read back from the broker. Its learners are
+  registered over HTTPS before anything is timed (``POST /v1/providers/{id}/learners``, as a
+  provider's system does; ``LEARNERS`` of them, taken in turn, so the timing is event → credential).
 
 Arrivals are on a fixed schedule whatever the answers (open loop), so a slow system shows its
 latency rather than hiding it by asking less. Baselines, measured first on the same machine:
@@ -52,9 +54,11 @@ from mimis_platform.mongo import new_client
 from services.issuance.domain.assessment import sign_record
 from services.issuance.domain.keys import assertion_keys_from_did_document
 from services.issuance.domain.verifier import verify_credential
+from services.issuance.tests.service_factories import person
 
 MIX = (("search", 0.6), ("verify", 0.3), ("issue", 0.1))
 QUERIES = ("vård", "hygien", "svetsning", "digital", "service", "språk", "ledarskap", "industri", "")
+LEARNERS = 1000  # registered before the run (one call's worth); the issue events name them in turn
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -79,9 +83,10 @@ class Level:
 
 class Driver:
     def __init__(self, urls: dict[str, str], stack: LocalStack, jws: str, provider_id: str, mc: tuple[str, int],
-                 secret: str) -> None:
+                 secret: str, learner_refs: list[str]) -> None:
         self.urls, self.stack, self.jws = urls, stack, jws
         self.provider_id, self.mc, self.secret = provider_id, mc, secret
+        self.learner_refs, self.issued_count = learner_refs, 0
         self.http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200))
         self.producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=False,
                                          linger_ms=2)
@@ -142,11 +147,11 @@ class Driver:
     async def issue(self, level: Level) -> None:
         """One signed provider event; done when its issued event is back on the broker (or after 60 s)."""
         event_id = f"load-{uuid.uuid4().hex}"
+        learner_ref = self.learner_refs[self.issued_count % len(self.learner_refs)]
+        self.issued_count += 1
         data = {"provider_event_id": event_id, "provider_id": self.provider_id, "micro_credential_id": self.mc[0],
-                "version": self.mc[1], "result": "passed", "assessed_on": "2026-11-20",
-                "learner": {"name": "Last Testare", "email": f"last.{uuid.uuid4().hex[:8]}@example.se",
-                            "language": "sv"}}
-        event = Event(type="provider.assessment.recorded.v1", source=f"/providers/{self.provider_id}/load",
+                "version": self.mc[1], "result": "passed", "assessed_on": "2026-11-20", "learner_ref": learner_ref}
+        event = Event(type="provider.assessment.recorded.v2", source=f"/providers/{self.provider_id}/load",
                       partition_key=event_id, data=data)
         record = to_kafka(event)
         signed = sign_record(self.secret, event.id, datetime.now(UTC), record.value)
@@ -236,8 +241,8 @@ async def baselines(stack: LocalStack, jws: str, did_document: dict[str, Any], s
     return result
 
 
-async def seed(urls: dict[str, str], stack: LocalStack, issuer: DevelopmentIssuer) -> tuple[str, str, tuple[str, int],
-                                                                                            str, dict[str, Any]]:
+async def seed(urls: dict[str, str], stack: LocalStack, issuer: DevelopmentIssuer
+               ) -> tuple[str, str, tuple[str, int], str, dict[str, Any], list[str]]:
     client = new_client(stack.mongo_url)
     try:
         credential = await client["issuance"]["credentials"].find_one({"status": "active", "jws": {"$ne": None}})
@@ -248,12 +253,16 @@ async def seed(urls: dict[str, str], stack: LocalStack, issuer: DevelopmentIssue
         raise SystemExit("the demo data gave issuance no credential or no published version")
     provider_id = str(version["provider_id"])
     staff = {"authorization": f"Bearer {issuer.token('load-staff', ['provider-member'], [provider_id])}"}
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=300) as http:
         answer = await http.post(f"{urls['issuance']}/v1/providers/{provider_id}/event-secrets", headers=staff)
         answer.raise_for_status()
         did = (await http.get(f"{urls['issuance']}/.well-known/did.json")).json()
+        # The provider's system registers its learners first, for the learner_refs its events name.
+        registered = await http.post(f"{urls['issuance']}/v1/providers/{provider_id}/learners", headers=staff,
+                                     json={"learners": [person(name="Last Testare") for _ in range(LEARNERS)]})
+        refs = [str(row["learner_ref"]) for row in registered.raise_for_status().json()["learners"]]
     return (str(credential["jws"]), provider_id, (str(version["micro_credential_id"]), int(version["version"])),
-            str(answer.json()["secret"]), did)
+            str(answer.json()["secret"]), did, refs)
 
 
 def plot(levels: list[Level], path: Path) -> None:
@@ -283,10 +292,10 @@ def plot(levels: list[Level], path: Path) -> None:
 async def main(levels: list[float], seconds: float, workers: int, out: Path) -> None:
     async with running_system(("catalog", "quality", "issuance")) as system:
         stack, urls, issuer = system.stack, system.urls, system.issuer
-        jws, provider_id, mc, secret, did = await seed(urls, stack, issuer)
+        jws, provider_id, mc, secret, did, learner_refs = await seed(urls, stack, issuer)
         print("baselines ...", flush=True)
         base = await baselines(stack, jws, did, seconds, workers)
-        driver = Driver(urls, stack, jws, provider_id, mc, secret)
+        driver = Driver(urls, stack, jws, provider_id, mc, secret, learner_refs)
         await driver.start()
         capacity: dict[str, Level] = {}
         done: list[Level] = []
