@@ -77,19 +77,21 @@ async def end_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartitio
     first offset + 1, so the last batch is read to find its true end (on Kafka the read finds
     nothing further and costs one fetch)."""
     ends = dict(await consumer.end_offsets(partitions))
+    nonempty = [tp for tp in partitions if ends[tp] > 0]
+    if not nonempty:
+        return ends
     assigned = set(consumer.assignment())
-    for tp in partitions:
-        if ends[tp] == 0:
-            continue
-        if tp not in assigned:
-            consumer.assign(list(assigned | {tp}))
-            assigned.add(tp)
+    if not set(nonempty) <= assigned:
+        consumer.assign(list(assigned | set(nonempty)))
+    for tp in nonempty:  # every partition at once: one fetch serves them all
         consumer.seek(tp, ends[tp] - 1)
-        while True:
-            records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
-            if not records:
-                break
-            ends[tp] = max(ends[tp], records[-1].offset + 1)
+    while True:
+        batch = await consumer.getmany(*nonempty, timeout_ms=1000)
+        if not any(batch.values()):
+            break
+        for tp, records in batch.items():
+            if records:
+                ends[tp] = max(ends[tp], records[-1].offset + 1)
     return ends
 
 

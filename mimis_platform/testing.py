@@ -81,3 +81,33 @@ def jwks_setting(issuer: DevelopmentIssuer) -> str:
 
 __all__ = ["Document", "db", "dev_issuer", "jwks_setting", "mongo_client", "session_span_exporter", "span_exporter",
            "stack", "unique_name"]
+
+
+async def start_group_at_end(bootstrap_servers: str, group_id: str, topics: list[str]) -> dict[str, int]:
+    """Commit a new consumer group's offsets at the current end of ``topics``, so a service
+    started with that group reads only what is published from now on.
+
+    Tests share one broker per session: a fresh group would otherwise read every earlier test's
+    events first (thousands of issued credentials, say), which a service that reacts to all of
+    them (notifications) turns into work a test did not ask for. Committed before the service
+    starts, there is no race with the test's own events. Returns the committed offsets by topic."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from mimis_platform.dead_letters import end_offsets
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or set())]
+        if not partitions:
+            return {}
+        consumer.assign(partitions)
+        ends = await end_offsets(consumer, partitions)
+        await consumer.commit(dict(ends))
+        totals: dict[str, int] = {}
+        for tp, offset in ends.items():
+            totals[tp.topic] = totals.get(tp.topic, 0) + offset
+        return totals
+    finally:
+        await consumer.stop()

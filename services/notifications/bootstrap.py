@@ -7,18 +7,12 @@ import asyncio
 import contextlib
 import random
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from mimis_platform.service import ServiceRuntime, create_service_app
-from mimis_platform.service_tokens import (
-    ClientCredentialsTokenSource,
-    DevelopmentTokenSource,
-    TokenSource,
-    TokenUnavailable,
-)
+from mimis_platform.service_tokens import TokenSource, token_source
 from services.notifications import events
 from services.notifications.api import ROUTERS
 from services.notifications.api.deps import Notifications
@@ -30,31 +24,6 @@ from services.notifications.settings import ISSUANCE_TIMEOUT_SECONDS, Notificati
 from services.notifications.storage import NotificationsStore
 from services.notifications.webhooks import Resolver, WebhookSender, system_resolver
 from services.notifications.worker import DeliveryWorker
-
-
-class _DevelopmentKeyFileTokens:
-    """Reads the development issuer's key on first use (``make run`` writes it before starting us)."""
-
-    def __init__(self, settings: NotificationsSettings) -> None:
-        self.settings = settings
-        self._source: DevelopmentTokenSource | None = None
-
-    async def token(self) -> str:
-        if self._source is None:
-            s = self.settings
-            self._source = DevelopmentTokenSource.from_key_file(
-                Path(s.dev_issuer_key_path), f"service:{s.service_name}", s.auth_issuer, s.auth_audience)
-        return await self._source.token()
-
-
-def token_source(settings: NotificationsSettings, http: httpx.AsyncClient) -> TokenSource:
-    if settings.token_url:
-        return ClientCredentialsTokenSource(http, settings.token_url, settings.client_id,
-                                            settings.client_secret.get_secret_value(), settings.token_scope,
-                                            settings.auth_audience)
-    if settings.environment == "production":
-        raise TokenUnavailable("production needs NOTIFICATIONS_TOKEN_URL")
-    return _DevelopmentKeyFileTokens(settings)
 
 
 def bootstrap(settings: NotificationsSettings | None = None, *, clock: Clock | None = None,

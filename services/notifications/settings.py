@@ -1,14 +1,14 @@
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from mimis_platform.settings import ServiceSettings
+from mimis_platform.settings import CallerSettings
 from services.notifications.domain.retry import RetryPolicy
 
 #: The recipient look-up's time limit (a learner's e-mail asks issuance first).
 ISSUANCE_TIMEOUT_SECONDS = 10.0
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(CallerSettings):
     """Environment variables prefixed ``NOTIFICATIONS_`` (e.g. ``NOTIFICATIONS_SMTP_HOST``)."""
 
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore", frozen=True)
@@ -63,13 +63,7 @@ class NotificationsSettings(ServiceSettings):
 
     # --- calls to issuance (the learner's contact details, asked at send time) ---------------
     issuance_url: str = "http://127.0.0.1:8103"
-    # Service tokens: in production an OAuth2 client-credentials grant at ``token_url``; in
-    # development a token signed with the development issuer's key in ``dev_issuer_key_path``.
-    token_url: str = ""
-    client_id: str = "mimis-notifications"
-    client_secret: SecretStr = SecretStr("")
-    token_scope: str = ""
-    dev_issuer_key_path: str = ".stack/dev-issuer-key.json"
+    # Service tokens for these calls: see CallerSettings (token_url, client_id, client_secret, ...).
 
     @model_validator(mode="after")
     def _production_rules(self) -> "NotificationsSettings":
@@ -78,8 +72,6 @@ class NotificationsSettings(ServiceSettings):
                 raise ValueError("allow_private_webhook_urls is for development only")
             if self.mail_drop_dir:
                 raise ValueError("mail_drop_dir is for development only; production sends over SMTP")
-            if not self.token_url:
-                raise ValueError("token_url is empty; production needs the identity provider's token endpoint")
         return self
 
     @model_validator(mode="after")

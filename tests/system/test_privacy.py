@@ -129,17 +129,20 @@ async def _scan_topics(bootstrap_servers: str, needles: list[str]) -> tuple[dict
         topics = sorted(t for t in await consumer.topics() if not t.startswith("__"))
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or set())]
         consumer.assign(partitions)
+        ends = await end_offsets(consumer, partitions)  # (it moves the positions: ask first, then rewind)
         await consumer.seek_to_beginning(*partitions)
-        ends = await end_offsets(consumer, partitions)
+        records_read = 0
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for tp, records in batch.items():
+                records_read += len(records)
                 for r in records:
                     raw = b"".join([r.key or b"", r.value or b"", *((k.encode() + (v or b"")) for k, v in r.headers)])
                     text = raw.decode("utf-8", "replace").lower()
                     for needle in needles:
                         if needle.lower() in text:
                             found.setdefault(needle, []).append(tp.topic)
+        assert records_read >= sum(ends.values()) > 0, "the topic scan did not read every record"
         return found, topics
     finally:
         await consumer.stop()
@@ -283,7 +286,7 @@ async def test_an_erased_learner_leaves_nothing_readable_anywhere_and_her_creden
     # Let the relays and consumers settle, then scan everything.
     await asyncio.sleep(2)  # the last confirmations' offsets and log lines reach disk
     hers_texts, his_pins = personal_texts(ERASED), pin_forms(KEPT["personal_identity_number"])
-    needles = [*hers_texts, *his_pins, KEPT["name"]]
+    needles = [*hers_texts, *his_pins, KEPT["name"], erased_ref]
     in_db = await _scan_databases(system.stack.mongo_url, needles)
     in_topics, topics = await _scan_topics(system.stack.kafka_bootstrap_servers, needles)
     in_logs, spans = _scan_logs(system.stack.root / "logs", needles)
@@ -294,5 +297,8 @@ async def test_an_erased_learner_leaves_nothing_readable_anywhere_and_her_creden
         assert needle not in in_db, f"{needle!r} found in the databases: {in_db[needle]}"
         assert needle not in in_topics, f"{needle!r} found on topics: {in_topics[needle]}"
         assert needle not in in_logs, f"{needle!r} found in logs or spans: {in_logs[needle]}"
-    # The scan sees data: the learner who was not erased is still in issuance's learner record.
+    # The scan sees data: her pseudonym is on the topics that carry it (and names nobody now) ...
+    assert {"provider.assessments", "issuance.credentials", "privacy.erasures"} <= set(in_topics.get(erased_ref, [])), \
+        in_topics.get(erased_ref)
+    # ... and the learner who was not erased is still in issuance's learner record.
     assert any(place.endswith(".learners") for place in in_db.get(KEPT["name"], [])), in_db

@@ -21,7 +21,7 @@ from mimis_platform.envelope import Event, to_kafka
 from mimis_platform.kafka import new_producer
 from mimis_platform.localstack import LocalStack
 from mimis_platform.service_tokens import DevelopmentTokenSource
-from mimis_platform.testing import jwks_setting
+from mimis_platform.testing import jwks_setting, start_group_at_end
 from services.notifications.bootstrap import bootstrap
 from services.notifications.clock import ManualClock
 from services.notifications.settings import NotificationsSettings
@@ -153,6 +153,11 @@ def notifications_factory(stack: LocalStack, mongo_client: Any, unique_name: str
                 IssuanceRecipientEndpoint(dev_issuer.verifier()) as issuance:
             overrides.setdefault("issuance_url", issuance.url)
             settings = notifications_settings(stack, unique_name, dev_issuer, smtp, **overrides)
+            # This test's consumer group starts at the topics' present end: earlier tests' events on
+            # the session's shared broker are not this test's business (there may be thousands).
+            assert settings.consumer_group
+            await start_group_at_end(stack.kafka_bootstrap_servers, settings.consumer_group,
+                                     [t.name for t in CONTRACTS.topics.consumed_by("notifications")])
             tokens = DevelopmentTokenSource(dev_issuer, "service:notifications")
             app = bootstrap(settings, clock=clock, resolver=resolver, tokens=tokens)
             try:
