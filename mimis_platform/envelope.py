@@ -13,6 +13,7 @@ The ``cloudevents`` package does the encoding; this module only fixes MIMIS's ch
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -109,10 +110,16 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: Iterable[tuple[s
     )
     try:
         if content_type.startswith(STRUCTURED_PREFIX):
+            # The library makes up a random id when there is none; an event's identity must come
+            # from its producer, or each redelivery would look new to the consumer's inbox.
+            if not isinstance((envelope := json.loads(value or b"null")), dict) or not envelope.get("id"):
+                raise UndecodableEvent("missing CloudEvents attributes: id")
             ce = ce_kafka.from_structured(message, _FORMAT)
         else:
             if "ce_specversion" not in header_map:
                 raise UndecodableEvent("not a CloudEvent: no ce_specversion header and not structured mode")
+            if not header_map.get("ce_id"):
+                raise UndecodableEvent("missing CloudEvents attributes: id (no ce_id header)")
             ce = ce_kafka.from_binary(message, _FORMAT)
     except UndecodableEvent:
         raise
