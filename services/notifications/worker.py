@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from mimis_platform.redaction import redact_text
 from services.notifications.clock import Clock
 from services.notifications.domain import emails
 from services.notifications.domain.retry import RetryPolicy, Verdict, judge, retry_after_seconds
@@ -202,7 +203,7 @@ class DeliveryWorker:
         updates: list[tuple[str, str, dict[str, Any]]] = []
         for o in outcomes:
             d = o.delivery
-            fields: dict[str, Any] = {"updated_at": now, "last_error": o.error}
+            fields: dict[str, Any] = {"updated_at": now, "last_error": _clean(o.error)}
             number = d["attempts"] + 1
             if o.verdict is None:
                 fields["status"] = o.final_status
@@ -237,8 +238,8 @@ class DeliveryWorker:
 
     def _logged(self, d: dict[str, Any], o: Outcome, now: datetime, number: int) -> list[dict[str, Any]]:
         attempt = {"number": number, "at": now, "status_code": o.status, "latency_ms": o.latency_ms,
-                   "error": o.error, "outcome": (o.verdict.value if o.verdict else o.final_status),
-                   "recipient": o.recipient, "response_excerpt": o.excerpt}
+                   "error": _clean(o.error), "outcome": (o.verdict.value if o.verdict else o.final_status),
+                   "recipient": o.recipient, "response_excerpt": _clean(o.excerpt)}
         return [*(d.get("attempt_log") or []), attempt][-MAX_LOGGED_ATTEMPTS:]
 
     # --- endpoints that keep failing ----------------------------------------------------------
@@ -270,3 +271,10 @@ class DeliveryWorker:
         if await self.store.disable(sub["_id"], reason, now, notice):
             self.counters.disabled_endpoints += 1
             _log.warning("webhook %s to %s disabled: %s", sub["_id"], sub["url"], reason)
+
+
+def _clean(text: str | None) -> str | None:
+    """An error or a receiver's answer as the delivery log keeps it: an SMTP server's refusal
+    quotes the learner's address ("550 <anna@...>: no such user"), which this service never
+    stores; addresses and personal identity numbers are replaced wherever they appear."""
+    return redact_text(text) if text else text

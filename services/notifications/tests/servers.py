@@ -133,7 +133,7 @@ class _Mailbox:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         if self.refuse(address):
-            return "550 5.1.1 no such mailbox"
+            return f"550 5.1.1 <{address}>: no such mailbox"  # as Postfix words it: the address quoted
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
