@@ -125,9 +125,11 @@ TOPICS = TopicRegistry(
         ),
         TopicSpec(
             name="issuance.credentials",
-            description="Credentials issued and revoked. No personal data: learners appear only as learner_ref.",
+            description="Credentials issued, revoked, suspended and reinstated. No personal data: learners appear "
+            "only as learner_ref.",
             key="credential_id",
-            event_types=("issuance.credential.issued.v1", "issuance.credential.revoked.v1"),
+            event_types=("issuance.credential.issued.v1", "issuance.credential.revoked.v1",
+                         "issuance.credential.suspended.v1", "issuance.credential.reinstated.v1"),
             producers=("issuance",),
             consumers=("notifications", "gateway"),  # gateway: live GraphQL subscriptions
             partitions=6,

@@ -22,10 +22,10 @@ from services.issuance.domain.assessment import AssessmentRefused, IssueCommand,
 from services.issuance.domain.credential import CatalogueVersion
 from services.issuance.domain.data_integrity import add_proof
 from services.issuance.domain.issuing import IssuedCredential
-from services.issuance.domain.status_list import Bitstring, StatusPurpose, status_list_credential
+from services.issuance.domain.status_list import Bitstring, StatusPurpose, status_entries, status_list_credential
 from services.issuance.domain.vc_jose import issuer_id
 from services.issuance.domain.verification import Check, CheckName, Verification, failed, passed
-from services.issuance.domain.verifier import CredentialVerification, verify_credential
+from services.issuance.domain.verifier import REVOKED, SUSPENDED, CredentialVerification, verify_credential
 from services.issuance.keystore import KeyStore
 from services.issuance.storage import CredentialStore, IndexTaken, Issued
 
@@ -34,6 +34,7 @@ CSV_COLUMNS = ("micro_credential_id", "version", "learner_name", "learner_email"
                "personal_identity_number", "language", "grade", "assessed_on", "evidence_url")
 CSV_REQUIRED = ("micro_credential_id", "version", "learner_name", "learner_email")
 _VERSION_PATH = re.compile(r"/catalog/micro-credentials/([^/]+)/versions/([0-9]+)$")
+_LIST_PATH = re.compile(r"^([0-9]{1,9})(?:/(suspension))?$")  # after .../v1/status-lists/
 
 
 class FileRefused(ValueError):
@@ -67,7 +68,7 @@ class Issuer:
                  max_rows: int) -> None:
         self.store, self.catalogue, self.keys = store, catalogue, keys
         self.lookup_key, self.max_rows = lookup_key, max_rows
-        self._lists: dict[int, tuple[int, JsonObject]] = {}
+        self._lists: dict[tuple[int, StatusPurpose], tuple[int, JsonObject]] = {}
 
     # --- issuing ------------------------------------------------------------------------------
     async def _prepare(self, commands: Sequence[IssueCommand], versions: Sequence[CatalogueVersion],
@@ -189,32 +190,37 @@ class Issuer:
             await self.store.set_proof(doc["_id"], proof)
         return {**doc["document"], "proof": proof}
 
-    async def status_list(self, number: int) -> JsonObject | None:
-        found = await self.store.revoked_indexes(number)
+    async def status_list(self, number: int, purpose: StatusPurpose = StatusPurpose.REVOCATION) -> JsonObject | None:
+        """The signed BitstringStatusListCredential *number* of ``purpose`` (revocation or
+        suspension), made again only when a revocation (or a suspension or reinstatement) changed it."""
+        found = await self.store.set_indexes(number, purpose)
         if found is None:
             return None
         revision, indexes = found
-        cached = self._lists.get(number)
+        cached = self._lists.get((number, purpose))
         if cached is not None and cached[0] == revision:
             return cached[1]
         bits = Bitstring()
         for index in indexes:
             bits.set(index)
-        unsigned = status_list_credential(list_url=self.store.status_list_url(number), issuer=self.keys.did,
-                                          purpose=StatusPurpose.REVOCATION, bits=bits, valid_from=now_utc())
+        unsigned = status_list_credential(list_url=self.store.status_list_url(number, purpose), issuer=self.keys.did,
+                                          purpose=purpose, bits=bits, valid_from=now_utc())
         key, method = await self.keys.signing_key()
         signed = add_proof(unsigned, key, method, created=now_utc(), check_terms=False)
-        self._lists[number] = (revision, signed)
+        self._lists[(number, purpose)] = (revision, signed)
         return signed
 
     # --- verifying ----------------------------------------------------------------------------
     async def verify(self, presented: str | JsonObject) -> tuple[CredentialVerification, JsonObject | None]:
         ring = await self.keys.ring()
         lists: dict[str, JsonObject] = {}
-        url = _status_url(presented)
         prefix = self.store.status_list_url(0)[:-1]
-        if url and url.startswith(prefix) and url[len(prefix):].isdigit():
-            signed = await self.status_list(int(url[len(prefix):]))
+        for url in _status_urls(presented)[:4]:  # MIMIS's credentials name two lists; more is not ours
+            match = _LIST_PATH.match(url[len(prefix):]) if url.startswith(prefix) else None
+            if match is None:
+                continue
+            purpose = StatusPurpose.SUSPENSION if match.group(2) else StatusPurpose.REVOCATION
+            signed = await self.status_list(int(match.group(1)), purpose)
             if signed is not None:
                 lists[url] = signed
         result = verify_credential(presented, ring.assertion_keys(), now=datetime.now(UTC), status_lists=lists)
@@ -224,9 +230,11 @@ class Issuer:
             return result, None
         checks = list(result.verification.checks)
         local = await self.store.get(str(credential.get("id"))) if isinstance(credential.get("id"), str) else None
-        if local is not None and local.get("status") == "revoked":
-            checks = [Check(c.name, c.ok, f"{c.reason}: {local.get('revocation_reason')}")
-                      if c.name is CheckName.STATUS and not c.ok else c for c in checks]
+        if local is not None:  # MIMIS's own answer gives the provider's reason too
+            reasons = {REVOKED: local.get("revocation_reason") if local.get("status") == "revoked" else None,
+                       SUSPENDED: local.get("suspension_reason") if local.get("suspended") else None}
+            checks = [Check(c.name, c.ok, f"{c.reason}: {reasons[c.reason]}")
+                      if c.name is CheckName.STATUS and not c.ok and reasons.get(c.reason) else c for c in checks]
         issuer = issuer_id(credential)
         checks.append(passed(CheckName.ISSUER_TRUSTED, f"{issuer} is the MIMIS issuer") if issuer == self.keys.did
                       else failed(CheckName.ISSUER_TRUSTED, f"{issuer!r} is not an issuer MIMIS trusts"))
@@ -258,16 +266,18 @@ class Issuer:
         return self.store.share_link(str(share["_id"]))
 
 
-def _status_url(presented: str | JsonObject) -> str | None:
+def _status_urls(presented: str | JsonObject) -> list[str]:
+    """The status list URLs a presented credential names (one entry, or an array of them)."""
     credential: Any = presented
     if isinstance(presented, str):
         parts = presented.split(".")
         if len(parts) != 3 or len(parts[1]) > 1_000_000:
-            return None
+            return []
         try:
             credential = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
         except (ValueError, UnicodeDecodeError):
-            return None
-    entry = credential.get("credentialStatus") if isinstance(credential, dict) else None
-    url = entry.get("statusListCredential") if isinstance(entry, dict) else None
-    return url if isinstance(url, str) else None
+            return []
+    if not isinstance(credential, dict):
+        return []
+    urls = [e.get("statusListCredential") for e in status_entries(credential) if isinstance(e, dict)]
+    return list(dict.fromkeys(u for u in urls if isinstance(u, str)))

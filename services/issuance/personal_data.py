@@ -17,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 
 from mimis_platform.mongo import Document
 from mimis_platform.service_tokens import TokenSource, TokenUnavailable
+from services.issuance.api.models import status_of
 from services.issuance.storage import CredentialStore, iso
 
 
@@ -62,8 +63,10 @@ def _issuance_part(data: Document) -> dict[str, Any]:
         }
     credentials = [{
         "credential_id": c["_id"], "provider_id": c["provider_id"], "micro_credential_id": c["micro_credential_id"],
-        "version": c["version"], "issued_at": c["issued_at"], "status": c["status"],
+        "version": c["version"], "issued_at": c["issued_at"], "status": status_of(c),
         "revoked_at": c.get("revoked_at"), "revocation_reason": c.get("revocation_reason"),
+        "suspended_at": c.get("suspended_at"), "suspension_reason": c.get("suspension_reason"),
+        "reinstated_at": c.get("reinstated_at"), "reinstatement_reason": c.get("reinstatement_reason"),
         "erased": bool(c.get("erased")), "credential": c.get("document"), "jws": c.get("jws"),
     } for c in data["credentials"]]
     shares = [{"credential_id": s["credential_id"], "created_at": s["created_at"], "expires_at": s["expires_at"],

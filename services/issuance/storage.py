@@ -5,11 +5,17 @@
   identity number). Erasure empties it and marks it ``erased_at``.
 * ``credentials`` (``_id`` = credential id): the signed credential (JWS, and the JSON document
   that a Data Integrity proof is added to on first download), what it was issued for, its
-  status list index and its revocation. ``source_key`` is unique: one credential per provider
-  event id, however often the event comes. Erasure removes the documents (they name the
-  learner) and keeps the facts: id, catalogue version, provider, status index, revocation.
-* ``status_lists``: one document per list (its number and a revision bumped by each
-  revocation, which invalidates the cached signed list).
+  status list index, its revocation (``status``: ``active`` or ``revoked``, for good) and its
+  suspension (``suspended``, reversible; only where ``suspendable``: credentials issued before
+  suspension existed carry no suspension entry). ``source_key`` is unique: one credential per
+  provider event id, however often the event comes. Erasure removes the documents (they name the
+  learner) and keeps the facts: id, catalogue version, provider, status index, revocation,
+  suspension.
+* ``status_lists``: one document per list number. Number *n* is two signed lists with the same
+  indexes: revocation (``/v1/status-lists/{n}``) and suspension
+  (``/v1/status-lists/{n}/suspension``); a credential's index is the same in both, so one
+  allocation serves both. ``revision`` is bumped by each revocation and ``suspension_revision``
+  by each suspension or reinstatement, which invalidates that cached signed list.
 * ``shares``: share links (``_id`` = the link's random token) with expiry and withdrawal; a
   link is deleted 30 days after it expired or was withdrawn (TTL index on ``gone_at``).
 * ``erasures``: learners' erasure requests (pseudonymous ids only) and which services confirmed.
@@ -39,7 +45,7 @@ from services.issuance.domain.assessment import AssessmentRefused, IssueCommand,
 from services.issuance.domain.credential import CatalogueVersion, IssuerProfile, new_credential_id
 from services.issuance.domain.issuing import IssuedCredential, issue, issued_event_data
 from services.issuance.domain.statistics import IssuedGroup
-from services.issuance.domain.status_list import MIN_LENGTH, IndexAllocator
+from services.issuance.domain.status_list import MIN_LENGTH, IndexAllocator, StatusPurpose, entry_for
 from services.issuance.keystore import KeyStore, utc
 
 SOURCE = "/mimis/issuance"
@@ -47,6 +53,8 @@ ISSUED = "issuance.credential.issued.v1"
 ERASURE_REQUESTED = "privacy.learner.erasure-requested.v1"
 SHARE_KEPT_AFTER_END = timedelta(days=30)
 REVOKED = "issuance.credential.revoked.v1"
+SUSPENDED = "issuance.credential.suspended.v1"
+REINSTATED = "issuance.credential.reinstated.v1"
 ACTIVE, REVOKED_STATUS = "active", "revoked"
 LIST_LENGTH = MIN_LENGTH
 LIST_FILL = LIST_LENGTH // 2  # a list takes new credentials until half full (herd privacy, few collisions)
@@ -73,6 +81,23 @@ class UnknownCredential(Exception):
 
 class AlreadyRevoked(Exception):
     pass
+
+
+class CredentialRevoked(Exception):
+    """The credential is revoked for good: it can no longer be suspended or reinstated."""
+
+
+class AlreadySuspended(Exception):
+    pass
+
+
+class NotSuspended(Exception):
+    pass
+
+
+class NotSuspendable(Exception):
+    """The credential was issued before suspension existed: it carries no suspension entry, so no
+    verifier could see a suspension."""
 
 
 class AlreadyIssued(Exception):
@@ -134,6 +159,7 @@ class CredentialStore:
         await c.create_index([("source_key", ASCENDING)], unique=True)
         await c.create_index([("status_list", ASCENDING), ("status_index", ASCENDING)], unique=True)
         await c.create_index([("status_list", ASCENDING), ("status", ASCENDING)])
+        await c.create_index([("status_list", ASCENDING), ("suspended", ASCENDING)])
         await c.create_index([("provider_id", ASCENDING), ("sort_key", DESCENDING)])
         await c.create_index([("learner_ref", ASCENDING), ("sort_key", DESCENDING)])
         await self.shares.create_index([("credential_id", ASCENDING)])
@@ -142,8 +168,10 @@ class CredentialStore:
         await self.shares.create_index([("gone_at", ASCENDING)], expireAfterSeconds=0)
         await self.erasures.create_index([("learner_ref", ASCENDING), ("requested_at", DESCENDING)])
 
-    def status_list_url(self, number: int) -> str:
-        return f"{self.public_base_url}/v1/status-lists/{number}"
+    def status_list_url(self, number: int, purpose: StatusPurpose = StatusPurpose.REVOCATION) -> str:
+        """Revocation list *n* at ``/v1/status-lists/{n}``, its suspension twin at ``.../{n}/suspension``."""
+        url = f"{self.public_base_url}/v1/status-lists/{number}"
+        return url if purpose is StatusPurpose.REVOCATION else f"{url}/{purpose.value}"
 
     def share_link(self, token: str) -> str:
         """What a person opens: the verification page showing the shared credential and its checks."""
@@ -176,7 +204,7 @@ class CredentialStore:
             taken = []
             try:
                 await self.lists.insert_one({"_id": str(number), "number": number, "purpose": "revocation",
-                                             "revision": 0, "created_at": datetime.now(UTC)})
+                                             "revision": 0, "suspension_revision": 0, "created_at": datetime.now(UTC)})
             except DuplicateKeyError:  # another replica opened it at the same moment
                 taken = [d["status_index"] async for d in self.credentials.find(
                     {"status_list": number}, {"status_index": 1, "_id": 0})]
@@ -274,12 +302,14 @@ class CredentialStore:
         key, method = await self.keys.signing_key()
         issued = issue(command, catalogue, issuer=self.issuer, key=key, verification_method=method,
                        status_list_url=self.status_list_url(list_number), status_index=index,
+                       suspension_list_url=self.status_list_url(list_number, StatusPurpose.SUSPENSION),
                        credential_id=new_credential_id(), now=now, catalogue_base_url=self.catalogue_base_url)
         return issued
 
     def _credential_doc(self, command: IssueCommand, catalogue: CatalogueVersion, issued: IssuedCredential,
                         learner_ref: str, now: datetime) -> Document:
-        entry = issued.credential["credentialStatus"]
+        entry = entry_for(issued.credential, StatusPurpose.REVOCATION)
+        assert entry is not None
         return {
             "_id": issued.credential_id, "source_key": source_key(command, issued.credential_id),
             "source_event_id": command.source_event_id,
@@ -287,7 +317,9 @@ class CredentialStore:
             "version": catalogue.version, "learner_ref": learner_ref, "issued_at": now,
             "sort_key": f"{iso(now)}|{issued.credential_id}",
             "status_list": int(entry["statusListCredential"].rsplit("/", 1)[1]),
-            "status_index": int(entry["statusListIndex"]), "status": ACTIVE, "kid": issued.kid,
+            "status_index": int(entry["statusListIndex"]), "status": ACTIVE,
+            "suspendable": entry_for(issued.credential, StatusPurpose.SUSPENSION) is not None, "suspended": False,
+            "kid": issued.kid,
             "jws": issued.jws, "document": issued.credential, "proof": None, "erased": False,
         }
 
@@ -354,7 +386,23 @@ class CredentialStore:
 
         return await in_transaction(self.client, work)
 
-    # --- revocation ---------------------------------------------------------------------------
+    # --- revocation and suspension -------------------------------------------------------------
+    async def _status_event(self, event_type: str, doc: Document, data: Document, now: datetime,
+                            session: AsyncClientSession) -> Event:
+        """A status change's event: the credential's facts (no personal data), its branches for
+        subscribers' filters, and ``data`` (reason, moment)."""
+        credential_id = doc["_id"]
+        facts = {"credential_id": credential_id, "learner_ref": doc["learner_ref"],
+                 "micro_credential_id": doc["micro_credential_id"], "version": doc["version"],
+                 "provider_id": doc["provider_id"], **data}
+        version = await self.catalogue.versions.find_one(
+            {"micro_credential_id": doc["micro_credential_id"], "version": doc["version"]},
+            {"content.branches": 1}, session=session)
+        if version is not None:
+            facts["branches"] = list(version["content"]["branches"])
+        return Event(type=event_type, source=SOURCE, partition_key=credential_id,
+                     subject=f"credentials/{credential_id}", time=now, data=facts)
+
     async def revoke(self, credential_id: str, reason: str, now: datetime) -> Document:
         async def work(session: AsyncClientSession) -> Document:
             doc = await self.credentials.find_one({"_id": credential_id}, session=session)
@@ -366,27 +414,83 @@ class CredentialStore:
                 {"_id": credential_id, "status": ACTIVE},
                 {"$set": {"status": REVOKED_STATUS, "revoked_at": now, "revocation_reason": reason}}, session=session)
             await self.lists.update_one({"_id": str(doc["status_list"])}, {"$inc": {"revision": 1}}, session=session)
-            data = {"credential_id": credential_id, "learner_ref": doc["learner_ref"],
-                    "micro_credential_id": doc["micro_credential_id"], "version": doc["version"],
-                    "provider_id": doc["provider_id"], "reason": reason, "revoked_at": iso(now)}
-            version = await self.catalogue.versions.find_one(
-                {"micro_credential_id": doc["micro_credential_id"], "version": doc["version"]},
-                {"content.branches": 1}, session=session)
-            if version is not None:
-                data["branches"] = list(version["content"]["branches"])
-            await self.outbox.add(Event(type=REVOKED, source=SOURCE, partition_key=credential_id,
-                                        subject=f"credentials/{credential_id}", time=now, data=data), session)
+            await self.outbox.add(await self._status_event(
+                REVOKED, doc, {"reason": reason, "revoked_at": iso(now)}, now, session), session)
             return {**doc, "status": REVOKED_STATUS, "revoked_at": now, "revocation_reason": reason}
 
         return await in_transaction(self.client, work)
 
-    async def revoked_indexes(self, list_number: int) -> tuple[int, list[int]] | None:
+    async def _suspendable(self, credential_id: str, session: AsyncClientSession) -> Document:
+        doc = await self.credentials.find_one({"_id": credential_id}, session=session)
+        if doc is None:
+            raise UnknownCredential(credential_id)
+        if doc["status"] == REVOKED_STATUS:
+            raise CredentialRevoked(credential_id)
+        if not doc.get("suspendable"):
+            raise NotSuspendable(credential_id)
+        return doc
+
+    async def suspend(self, credential_id: str, reason: str, now: datetime) -> Document:
+        """Set the credential's bit in its suspension list, with the reason, and publish
+        ``issuance.credential.suspended.v1``, in one transaction. Reversible (:meth:`reinstate`)."""
+        async def work(session: AsyncClientSession) -> Document:
+            doc = await self._suspendable(credential_id, session)
+            if doc.get("suspended"):
+                raise AlreadySuspended(credential_id)
+            changes = {"suspended": True, "suspended_at": now, "suspension_reason": reason}
+            updated = await self.credentials.update_one(
+                {"_id": credential_id, "status": ACTIVE, "suspendable": True, "suspended": {"$ne": True}},
+                {"$set": changes}, session=session)
+            if updated.modified_count != 1:
+                raise AlreadySuspended(credential_id)
+            await self.lists.update_one({"_id": str(doc["status_list"])}, {"$inc": {"suspension_revision": 1}},
+                                        session=session)
+            await self.outbox.add(await self._status_event(
+                SUSPENDED, doc, {"reason": reason, "suspended_at": iso(now)}, now, session), session)
+            return {**doc, **changes}
+
+        return await in_transaction(self.client, work)
+
+    async def reinstate(self, credential_id: str, reason: str | None, now: datetime) -> Document:
+        """Clear the credential's suspension bit and publish ``issuance.credential.reinstated.v1``,
+        in one transaction: every verifier sees it valid again."""
+        async def work(session: AsyncClientSession) -> Document:
+            doc = await self._suspendable(credential_id, session)
+            if not doc.get("suspended"):
+                raise NotSuspended(credential_id)
+            changes = {"suspended": False, "suspended_at": None, "suspension_reason": None,
+                       "reinstated_at": now, "reinstatement_reason": reason}
+            updated = await self.credentials.update_one(
+                {"_id": credential_id, "status": ACTIVE, "suspended": True}, {"$set": changes}, session=session)
+            if updated.modified_count != 1:
+                raise NotSuspended(credential_id)
+            await self.lists.update_one({"_id": str(doc["status_list"])}, {"$inc": {"suspension_revision": 1}},
+                                        session=session)
+            suspended_at = doc.get("suspended_at")
+            await self.outbox.add(await self._status_event(REINSTATED, doc, {
+                "reason": reason, "suspended_at": iso(suspended_at) if isinstance(suspended_at, datetime) else None,
+                "reinstated_at": iso(now)}, now, session), session)
+            return {**doc, **changes}
+
+        return await in_transaction(self.client, work)
+
+    async def set_indexes(self, list_number: int, purpose: StatusPurpose) -> tuple[int, list[int]] | None:
+        """The list's revision for ``purpose`` and the indexes whose bit is set in it (revoked, or
+        suspended now); None if there is no list of that number."""
         meta = await self.lists.find_one({"_id": str(list_number)})
         if meta is None:
             return None
+        query: Document
+        if purpose is StatusPurpose.REVOCATION:
+            query, revision = {"status": REVOKED_STATUS}, int(meta["revision"])
+        elif purpose is StatusPurpose.SUSPENSION:
+            # Lists opened before suspension existed have no suspension_revision yet: nothing was suspended.
+            query, revision = {"suspended": True}, int(meta.get("suspension_revision", 0))
+        else:
+            return None
         indexes = [d["status_index"] async for d in self.credentials.find(
-            {"status_list": list_number, "status": REVOKED_STATUS}, {"status_index": 1, "_id": 0})]
-        return int(meta["revision"]), indexes
+            {"status_list": list_number, **query}, {"status_index": 1, "_id": 0})]
+        return revision, indexes
 
     # --- reading ------------------------------------------------------------------------------
     async def get(self, credential_id: str) -> Document | None:

@@ -41,9 +41,17 @@ class CredentialSummary(BaseModel):
     version: int
     learner_ref: str
     issued_at: datetime
-    status: Literal["active", "revoked"]
+    status: Literal["active", "suspended", "revoked"] = Field(
+        description="revoked (for good) comes before suspended (until reinstated); active otherwise")
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    suspendable: bool = Field(
+        False, description="The credential carries a suspension status entry (false for credentials issued "
+                           "before suspension existed: they can be revoked, not suspended).")
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None
+    reinstated_at: datetime | None = Field(None, description="When its latest suspension was lifted.")
+    reinstatement_reason: str | None = None
     source_event_id: str | None = None
     erased: bool = False
 
@@ -52,9 +60,18 @@ class CredentialSummary(BaseModel):
         return cls(credential_id=doc["_id"], provider_id=doc["provider_id"],
                    micro_credential_id=doc["micro_credential_id"], version=doc["version"],
                    learner_ref=doc["learner_ref"], issued_at=utc(doc["issued_at"]) or doc["issued_at"],
-                   status=doc["status"], revoked_at=utc(doc.get("revoked_at")),
-                   revocation_reason=doc.get("revocation_reason"), source_event_id=doc.get("source_event_id"),
-                   erased=bool(doc.get("erased")))
+                   status=status_of(doc), revoked_at=utc(doc.get("revoked_at")),
+                   revocation_reason=doc.get("revocation_reason"), suspendable=bool(doc.get("suspendable")),
+                   suspended_at=utc(doc.get("suspended_at")), suspension_reason=doc.get("suspension_reason"),
+                   reinstated_at=utc(doc.get("reinstated_at")), reinstatement_reason=doc.get("reinstatement_reason"),
+                   source_event_id=doc.get("source_event_id"), erased=bool(doc.get("erased")))
+
+
+def status_of(doc: Document) -> Literal["active", "suspended", "revoked"]:
+    """A credential's status as people read it: revocation is final, so it comes first."""
+    if doc["status"] == "revoked":
+        return "revoked"
+    return "suspended" if doc.get("suspended") else "active"
 
 
 class CredentialPage(BaseModel):
@@ -70,6 +87,11 @@ class CredentialFull(CredentialSummary):
 
 class Revocation(Strict):
     reason: str = Field(min_length=3, max_length=2000)
+
+
+class Suspension(Strict):
+    reason: str = Field(min_length=3, max_length=2000,
+                        description="Why, shown to verifiers in MIMIS's own verification answer.")
 
 
 class RowResult(BaseModel):

@@ -1,15 +1,18 @@
 """Provider staff: issue one credential or a CSV file of them, list and read their
-organisation's credentials, revoke, and manage the secret their systems sign events with."""
+organisation's credentials, revoke, suspend and reinstate, and manage the secret their systems
+sign events with."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from mimis_platform.api_errors import ERROR_RESPONSES, ApiError, Conflict, FieldError, NotFound
+from mimis_platform.api_errors import ERROR_RESPONSES, ApiError, Conflict, ErrorBody, FieldError, NotFound
 from mimis_platform.auth import CurrentParty, Role
+from mimis_platform.mongo import Document
 from services.issuance.api.deps import (
     IssuerDep,
     SecretsDep,
@@ -31,11 +34,19 @@ from services.issuance.api.models import (
     Revocation,
     RowResult,
     SecretIssued,
+    Suspension,
 )
 from services.issuance.catalogue import NotIssuable
 from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, LearnerData, learner_of_request
 from services.issuance.issuer import FileRefused, now_utc
-from services.issuance.storage import AlreadyRevoked, UnknownCredential
+from services.issuance.storage import (
+    AlreadyRevoked,
+    AlreadySuspended,
+    CredentialRevoked,
+    NotSuspendable,
+    NotSuspended,
+    UnknownCredential,
+)
 
 router = APIRouter(prefix="/v1", tags=["provider staff"], responses=ERROR_RESPONSES)
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -43,6 +54,22 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 
 class NotIssuableError(ApiError):
     status, code = 422, "not_issuable"
+
+
+class NotSuspendableError(ApiError):
+    status, code = 422, "not_suspendable"
+
+
+class AlreadySuspendedError(Conflict):
+    code = "already_suspended"
+
+
+class NotSuspendedError(Conflict):
+    code = "not_suspended"
+
+
+class RevokedError(Conflict):
+    code = "revoked"
 
 
 @router.post("/providers/{provider_id}/credentials", status_code=201, response_model=CredentialSummary)
@@ -166,6 +193,60 @@ async def revoke(credential_id: str, body: Revocation, principal: CurrentParty, 
     except AlreadyRevoked:
         raise Conflict(f"credential {credential_id} is already revoked") from None
     return CredentialSummary.of(revoked)
+
+
+async def _own_credential(credential_id: str, principal: CurrentParty, issuer: IssuerDep) -> None:
+    require_role(principal, Role.PROVIDER_MEMBER)
+    doc = await issuer.store.get(credential_id)
+    if doc is None or doc["provider_id"] not in principal.organisations:
+        raise NotFound(f"no credential {credential_id} of your organisation")
+
+
+async def _changing_suspension(credential_id: str, change: Awaitable[Document]) -> CredentialSummary:
+    """The store's answer, or the precise refusal: 404, 409 (revoked, already / not suspended), 422."""
+    try:
+        return CredentialSummary.of(await change)
+    except UnknownCredential:
+        raise NotFound(f"no credential {credential_id}") from None
+    except CredentialRevoked:
+        raise RevokedError(f"credential {credential_id} is revoked, for good: it cannot be suspended or "
+                           f"reinstated") from None
+    except AlreadySuspended:
+        raise AlreadySuspendedError(f"credential {credential_id} is already suspended") from None
+    except NotSuspended:
+        raise NotSuspendedError(f"credential {credential_id} is not suspended") from None
+    except NotSuspendable:
+        raise NotSuspendableError(
+            f"credential {credential_id} was issued before suspension existed: it carries only a revocation "
+            f"status entry, so no verifier could see a suspension. Revoke it, or issue a new credential "
+            f"(which carries both entries)") from None
+
+
+@router.post("/credentials/{credential_id}/suspension", response_model=CredentialSummary,
+             responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+async def suspend(credential_id: str, body: Suspension, principal: CurrentParty,
+                  issuer: IssuerDep) -> CredentialSummary:
+    """Suspend until reinstated: the credential's suspension status list shows it to every verifier,
+    with this reason in MIMIS's own verification answer, and ``issuance.credential.suspended.v1``
+    is published. 409 ``revoked`` / ``already_suspended``; 422 ``not_suspendable`` for a credential
+    issued before suspension existed."""
+    await _own_credential(credential_id, principal, issuer)
+    coroutine = issuer.store.suspend(credential_id, body.reason, now_utc())
+    return await _changing_suspension(credential_id, coroutine)
+
+
+@router.delete("/credentials/{credential_id}/suspension", response_model=CredentialSummary,
+               responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+async def reinstate(credential_id: str, principal: CurrentParty, issuer: IssuerDep,
+                    reason: Annotated[str | None, Query(min_length=3, max_length=2000,
+                                                        description="Optional: why it is lifted.")] = None
+                    ) -> CredentialSummary:
+    """Lift a suspension: the bit is cleared, every verifier sees the credential valid again, and
+    ``issuance.credential.reinstated.v1`` is published. 409 ``not_suspended`` / ``revoked``; 422
+    ``not_suspendable``."""
+    await _own_credential(credential_id, principal, issuer)
+    coroutine = issuer.store.reinstate(credential_id, reason, now_utc())
+    return await _changing_suspension(credential_id, coroutine)
 
 
 @router.post("/providers/{provider_id}/event-secrets", status_code=201, response_model=SecretIssued)

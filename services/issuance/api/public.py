@@ -9,9 +9,17 @@ from fastapi.responses import JSONResponse
 
 from mimis_platform.api_errors import ERROR_RESPONSES, NotFound
 from services.issuance.api.deps import Gone, IssuerDep
-from services.issuance.api.models import CheckOut, Count, IssuedStatisticsOut, VerifyRequest, VerifyResult
+from services.issuance.api.models import (
+    CheckOut,
+    Count,
+    IssuedStatisticsOut,
+    VerifyRequest,
+    VerifyResult,
+    status_of,
+)
 from services.issuance.domain.statistics import issued_statistics
-from services.issuance.issuer import now_utc
+from services.issuance.domain.status_list import StatusPurpose
+from services.issuance.issuer import Issuer, now_utc
 from services.issuance.keystore import utc
 
 router = APIRouter(tags=["public"], responses=ERROR_RESPONSES)
@@ -36,9 +44,20 @@ async def jwks(issuer: IssuerDep) -> JSONResponse:
 @router.get("/v1/status-lists/{number}", response_class=JSONResponse)
 async def status_list(number: int, issuer: IssuerDep) -> JSONResponse:
     """The signed BitstringStatusListCredential (revocation) with this number."""
-    signed = await issuer.status_list(number)
+    return await _signed_list(issuer, number, StatusPurpose.REVOCATION)
+
+
+@router.get("/v1/status-lists/{number}/suspension", response_class=JSONResponse)
+async def suspension_list(number: int, issuer: IssuerDep) -> JSONResponse:
+    """The signed BitstringStatusListCredential (suspension) with this number: the same indexes as
+    revocation list *number*, a set bit meaning suspended now (cleared again on reinstatement)."""
+    return await _signed_list(issuer, number, StatusPurpose.SUSPENSION)
+
+
+async def _signed_list(issuer: Issuer, number: int, purpose: StatusPurpose) -> JSONResponse:
+    signed = await issuer.status_list(number, purpose)
     if signed is None:
-        raise NotFound(f"no status list {number}")
+        raise NotFound(f"no {purpose.value} status list {number}")
     return JSONResponse(signed, media_type="application/vc+ld+json", headers={"cache-control": "public, max-age=60"})
 
 
@@ -56,7 +75,7 @@ async def shared(token: str, issuer: IssuerDep) -> dict[str, Any]:
     doc = await issuer.store.get(share["credential_id"])
     if doc is None or doc.get("erased"):
         raise Gone("this credential is no longer shared")
-    return {"credential_id": doc["_id"], "status": doc["status"], "expires_at": expires,
+    return {"credential_id": doc["_id"], "status": status_of(doc), "expires_at": expires,
             "credential": await issuer.with_proof(doc), "jws": doc["jws"]}
 
 
@@ -81,7 +100,8 @@ async def statistics(issuer: IssuerDep, response: Response) -> IssuedStatisticsO
 async def verify(body: VerifyRequest, issuer: IssuerDep) -> VerifyResult:
     """Check a credential as presented (a compact JWS, or JSON with a Data Integrity proof): the
     signature, that the key is the issuer's and the issuer one MIMIS trusts, the validity period,
-    its status (revoked, with the provider's reason), and that its catalogue version exists."""
+    its status in each of its status lists (revoked or suspended, with the provider's reason), and
+    that its catalogue version exists."""
     result, _ = await issuer.verify(body.credential)
     checks = [CheckOut(**c.as_dict()) for c in result.verification.checks]
     credential = result.credential

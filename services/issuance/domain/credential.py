@@ -114,7 +114,7 @@ def build_credential(
     issuer: IssuerProfile,
     catalogue: CatalogueVersion,
     learner: Learner,
-    credential_status: JsonObject,
+    credential_status: JsonObject | list[JsonObject],
     valid_from: datetime,
     credential_id: str | None = None,
     valid_until: datetime | None = None,
@@ -128,9 +128,11 @@ def build_credential(
 ) -> JsonObject:
     """An unsigned Open Badges 3.0 AchievementCredential for one learner's achievement.
 
-    ``language`` picks the text shown (``sv`` or ``en``; a text the catalogue has only in Swedish
-    stays Swedish). ``skill_labels`` names ESCO skills (URI -> preferred label); without a label
-    an alignment is named by the learning outcome it belongs to.
+    ``credential_status`` is one ``BitstringStatusListEntry`` or a list of them, one per purpose
+    (MIMIS issues revocation and suspension). ``language`` picks the text shown (``sv`` or
+    ``en``; a text the catalogue has only in Swedish stays Swedish). ``skill_labels`` names ESCO
+    skills (URI -> preferred label); without a label an alignment is named by the learning
+    outcome it belongs to.
     """
     if language not in ("sv", "en"):
         raise CredentialBuildError(f"credentials are written in Swedish (sv) or English (en), not {language!r}")
@@ -141,8 +143,12 @@ def build_credential(
     credential_id = credential_id or new_credential_id()
     if not re.match(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", credential_id):
         raise CredentialBuildError(f"a credential id is a lower-case urn:uuid, not {credential_id!r}")
-    if credential_status.get("type") != "BitstringStatusListEntry":
-        raise CredentialBuildError("credentialStatus is a BitstringStatusListEntry")
+    entries = credential_status if isinstance(credential_status, list) else [credential_status]
+    if not entries or any(not isinstance(e, dict) or e.get("type") != "BitstringStatusListEntry" for e in entries):
+        raise CredentialBuildError("credentialStatus is a BitstringStatusListEntry, or a list of them")
+    purposes = [e.get("statusPurpose") for e in entries]
+    if len(set(purposes)) != len(purposes):
+        raise CredentialBuildError(f"one credentialStatus entry per purpose, not {purposes}")
 
     base = base_url.rstrip("/")
     achievement = _achievement(catalogue, base, language, skill_labels or {})
@@ -172,7 +178,9 @@ def build_credential(
         "issuer": _issuer(issuer),
         "validFrom": xsd_datetime(valid_from),
         "credentialSubject": subject,
-        "credentialStatus": dict(credential_status),
+        # One entry is written as an object (credentials issued before suspension existed, and
+        # the shape Open Badges 3.0's schema describes); several as an array (VC 2.0).
+        "credentialStatus": dict(entries[0]) if len(entries) == 1 else [dict(e) for e in entries],
     }
     if valid_until is not None:
         credential["validUntil"] = xsd_datetime(valid_until)

@@ -16,7 +16,7 @@ from services.issuance.domain.credential import (
 )
 from services.issuance.domain.keys import SigningKey
 from services.issuance.domain.learner import Learner, LearnerIdentityError
-from services.issuance.domain.status_list import status_entry
+from services.issuance.domain.status_list import StatusPurpose, status_entry
 from services.issuance.domain.vc_jose import sign_jws
 
 JsonObject = dict[str, Any]
@@ -42,15 +42,21 @@ def issue(
     credential_id: str,
     now: datetime,
     catalogue_base_url: str,
+    suspension_list_url: str | None = None,
 ) -> IssuedCredential:
+    """The signed credential. Its revocation entry is at ``status_index`` of ``status_list_url``;
+    with ``suspension_list_url`` it carries a suspension entry at the same index of that list too."""
     if catalogue.provider_id != command.provider_id:
         raise AssessmentRefused(f"provider {command.provider_id} does not own micro-credential "
                                 f"{catalogue.micro_credential_id}")
+    revocation = status_entry(status_list_url, status_index)
+    status: JsonObject | list[JsonObject] = revocation if suspension_list_url is None else [
+        revocation, status_entry(suspension_list_url, status_index, StatusPurpose.SUSPENSION)]
     try:
         credential = build_credential(
             issuer=issuer, catalogue=catalogue,
             learner=Learner(email=command.learner.normalised_email, name=command.learner.name.strip()),
-            credential_status=status_entry(status_list_url, status_index), valid_from=now,
+            credential_status=status, valid_from=now,
             credential_id=credential_id, grade=command.grade, assessed_on=command.assessed_on,
             evidence_url=command.evidence_url, language=command.learner.language, base_url=catalogue_base_url,
         )

@@ -183,6 +183,21 @@ def status_entry(list_url: str, index: int, purpose: StatusPurpose = StatusPurpo
     }
 
 
+def status_entries(credential: Mapping[str, Any]) -> list[Any]:
+    """A credential's ``credentialStatus`` as a list: VC 2.0 allows one entry (an object) or
+    several (an array; MIMIS's credentials carry one for revocation and one for suspension)."""
+    entries = credential.get("credentialStatus")
+    if entries is None:
+        return []
+    return list(entries) if isinstance(entries, list) else [entries]
+
+
+def entry_for(credential: Mapping[str, Any], purpose: StatusPurpose) -> JsonObject | None:
+    """The credential's entry of one purpose, if it has one."""
+    return next((e for e in status_entries(credential)
+                 if isinstance(e, dict) and e.get("statusPurpose") == purpose.value), None)
+
+
 def status_list_credential(
     *,
     list_url: str,

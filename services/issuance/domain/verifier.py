@@ -15,13 +15,15 @@ from typing import Any
 
 from services.issuance.domain.data_integrity import verify_proof
 from services.issuance.domain.keys import PublicKey
-from services.issuance.domain.status_list import StatusListError, read_status
+from services.issuance.domain.status_list import StatusListError, read_status, status_entries
 from services.issuance.domain.vc_jose import issuer_id, verify_jws
 from services.issuance.domain.verification import Check, CheckName, Verification, failed, passed
 
 JsonObject = dict[str, Any]
 
 _CLEAR = {"revocation": "not revoked", "suspension": "not suspended"}
+REVOKED = "the credential has been revoked"
+SUSPENDED = "the credential is suspended"
 
 
 @dataclass(frozen=True)
@@ -110,18 +112,22 @@ def _validity_check(credential: JsonObject, now: datetime) -> Check:
 def _status_checks(
     credential: JsonObject, keys: Mapping[str, PublicKey], now: datetime, lists: Mapping[str, JsonObject]
 ) -> list[Check]:
-    entries = credential.get("credentialStatus")
-    if entries is None:
+    """One status-list and one status check per ``credentialStatus`` entry (MIMIS's credentials
+    have a revocation entry, and since suspension exists a suspension entry too)."""
+    entries = status_entries(credential)
+    if not entries:
         return [passed(CheckName.STATUS, "the credential has no status entry (it cannot be revoked)")]
     checks: list[Check] = []
-    for entry in entries if isinstance(entries, list) else [entries]:
+    for entry in entries:
         if not isinstance(entry, dict):
             checks.append(failed(CheckName.STATUS, "credentialStatus is not an object"))
             continue
         url = entry.get("statusListCredential")
         status_list = lists.get(url) if isinstance(url, str) else None
         if status_list is None:
-            checks.append(failed(CheckName.STATUS, f"the status list {url!r} could not be had, so revocation "
+            purpose = entry.get("statusPurpose")
+            what = purpose if purpose in ("revocation", "suspension") else "a status"
+            checks.append(failed(CheckName.STATUS, f"the status list {url!r} could not be had, so {what} "
                                                    f"cannot be ruled out"))
             continue
         list_result = verify_proof(status_list, keys, now=now)
@@ -143,9 +149,9 @@ def _status_checks(
             checks.append(failed(CheckName.STATUS, str(exc)))
             continue
         if status.is_set and status.purpose == "revocation":
-            checks.append(failed(CheckName.STATUS, "the credential has been revoked"))
+            checks.append(failed(CheckName.STATUS, REVOKED))
         elif status.is_set and status.purpose == "suspension":
-            checks.append(failed(CheckName.STATUS, "the credential is suspended"))
+            checks.append(failed(CheckName.STATUS, SUSPENDED))
         elif status.is_set:
             checks.append(passed(CheckName.STATUS, f"{status.purpose} status is {status.value}"))
         else:

@@ -73,6 +73,11 @@ def catalogue(**overrides: Any) -> CatalogueVersion:
     )
 
 
+def both_entries(index: int = INDEX) -> list[dict[str, Any]]:
+    """What MIMIS issues since suspension exists: a revocation and a suspension entry, one index."""
+    return [status_entry(LIST_URL, index), status_entry(SUSPENSION_LIST_URL, index, StatusPurpose.SUSPENSION)]
+
+
 def credential(**overrides: Any) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "issuer": ISSUER,

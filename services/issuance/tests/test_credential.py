@@ -14,6 +14,7 @@ from services.catalog.tests.factories import content
 from services.issuance.domain.credential import CredentialBuildError, ects_value
 from services.issuance.domain.jsonld import canonicalize
 from services.issuance.domain.learner import Learner, LearnerIdentityError, identity_matches
+from services.issuance.domain.status_list import status_entry
 from services.issuance.tests.factories import (
     DID,
     ESCO_HYGIENE,
@@ -22,6 +23,8 @@ from services.issuance.tests.factories import (
     LEARNER_EMAIL,
     LEARNER_ID,
     LIST_URL,
+    SUSPENSION_LIST_URL,
+    both_entries,
     catalogue,
     credential,
 )
@@ -61,6 +64,19 @@ def test_status_is_one_bitstring_status_list_entry() -> None:
     status = credential()["credentialStatus"]
     assert status["type"] == "BitstringStatusListEntry"
     assert status["statusListCredential"] == LIST_URL and status["statusListIndex"] == str(INDEX)
+
+
+def test_status_is_an_array_of_one_entry_per_purpose_when_suspension_is_there_too() -> None:
+    status = credential(credential_status=both_entries())["credentialStatus"]
+    assert [e["statusPurpose"] for e in status] == ["revocation", "suspension"]
+    assert {e["statusListIndex"] for e in status} == {str(INDEX)}
+    assert status[1]["statusListCredential"] == SUSPENSION_LIST_URL and status[0]["id"] != status[1]["id"]
+    with pytest.raises(CredentialBuildError, match="one credentialStatus entry per purpose"):
+        credential(credential_status=[status_entry(LIST_URL, 1), status_entry(LIST_URL, 2)])
+    with pytest.raises(CredentialBuildError, match="BitstringStatusListEntry"):
+        credential(credential_status=[])
+    with pytest.raises(CredentialBuildError, match="BitstringStatusListEntry"):
+        credential(credential_status=[status_entry(LIST_URL, 1), {"type": "StatusList2021Entry"}])
 
 
 def test_learner_is_identified_by_a_salted_email_hash_and_name_never_by_personal_number() -> None:

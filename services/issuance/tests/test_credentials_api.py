@@ -24,12 +24,22 @@ MIMIS_ONLY = {jsonld.MIMIS_V1: jsonld.context_document(jsonld.MIMIS_V1)}
 
 
 def checks(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["check"]: c for c in result["checks"]}
+    """The checks by name; of several with one name (a status check per status entry), a failed one."""
+    found: dict[str, dict[str, Any]] = {}
+    for c in result["checks"]:
+        if c["check"] not in found or not c["ok"]:
+            found[c["check"]] = c
+    return found
+
+
+def revocation_list(full: dict[str, Any]) -> int:
+    return int(full["credential"]["credentialStatus"][0]["statusListCredential"].rsplit("/", 1)[1])
 
 
 async def test_an_issued_credential_verifies_as_jws_and_as_json(issuance: IssuanceUnderTest) -> None:
     await issuance.publish()
     summary = await issuance.issue()
+    assert (summary["status"], summary["suspendable"], summary["suspended_at"]) == ("active", True, None)
     full = await issuance.full(summary["credential_id"])
     for presented in (full["jws"], full["credential"]):
         result = await issuance.verify(presented)
@@ -40,7 +50,12 @@ async def test_an_issued_credential_verifies_as_jws_and_as_json(issuance: Issuan
             assert found[name]["ok"], (name, result)
     achievement = full["credential"]["credentialSubject"]["achievement"]
     assert achievement["id"].endswith(f"/catalog/micro-credentials/{issuance.micro_credential_id}/versions/1")
-    assert full["credential"]["credentialStatus"]["statusListCredential"].startswith("https://issuance.test/v1/")
+    revocation, suspension = full["credential"]["credentialStatus"]  # one entry per purpose, the same index
+    assert revocation["statusListCredential"] == f"https://issuance.test/v1/status-lists/{revocation_list(full)}"
+    assert suspension["statusListCredential"] == revocation["statusListCredential"] + "/suspension"
+    assert (revocation["statusPurpose"], suspension["statusPurpose"]) == ("revocation", "suspension")
+    assert revocation["statusListIndex"] == suspension["statusListIndex"]
+    assert [c["check"] for c in result["checks"]].count("status") == 2
 
 
 async def test_independent_libraries_verify_what_the_service_serves(issuance: IssuanceUnderTest) -> None:
@@ -72,8 +87,8 @@ async def test_revocation_fails_verification_with_the_reason_and_publishes_an_ev
     summary = await issuance.issue()
     cid = summary["credential_id"]
     full = await issuance.full(cid)
-    url = full["credential"]["credentialStatus"]["statusListCredential"]
-    index = int(full["credential"]["credentialStatus"]["statusListIndex"])
+    url = full["credential"]["credentialStatus"][0]["statusListCredential"]
+    index = int(full["credential"]["credentialStatus"][0]["statusListIndex"])
     answer = await issuance.http.post(f"/v1/credentials/{cid}/revocation", headers=issuance.staff(),
                                       json={"reason": "Fel deltagare registrerad"})
     assert answer.status_code == 200, answer.text

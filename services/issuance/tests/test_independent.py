@@ -8,6 +8,8 @@ publishes (the JWKS, the DID document's public keys, the MIMIS JSON-LD context).
 - Data Integrity eddsa-rdfc-2022: openbadgeslib's ``verify_data_integrity_proof``, its own
   implementation of the cryptosuite over pyld, with *its own* copies of the VC 2.0 and OB 3.0.3
   contexts (captured from the publishers' servers) and only MIMIS's context added.
+- Bitstring Status List: openbadgeslib's own list reader (``check_credential_status``) over a
+  credential's two entries (revocation and suspension) and the signed lists.
 No other Python eddsa-rdfc-2022 implementation was found usable: didkit 0.3.3 and
 openedx-didkit 0.3.5 (Rust ssi) know only the pre-standard "eddsa-2022" name; openvc-core is by
 openbadgeslib's author and shares its approach. openbadgeslib canonicalizes with pyld, as MIMIS
@@ -27,15 +29,22 @@ from cryptography.hazmat.primitives import serialization
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 from openbadgeslib.ob3 import OB3Verifier
+from openbadgeslib.ob3.credential import OpenBadgeCredential
 from openbadgeslib.ob3.ldp import verify_data_integrity_proof
+from openbadgeslib.ob3.status import check_credential_status
 from openbadgeslib.ob3.verifier import OB3VerificationError
 
 from services.issuance.domain import jsonld
 from services.issuance.domain.keys import KeyRing, PublicKey
+from services.issuance.domain.status_list import StatusPurpose
 from services.issuance.domain.vc_jose import sign_jws, verify_jws
 from services.issuance.tests.factories import (
     DID,
+    INDEX,
     LEARNER_ID,
+    LIST_URL,
+    SUSPENSION_LIST_URL,
+    both_entries,
     credential,
     key_ring,
     signed_credential,
@@ -170,3 +179,45 @@ def test_openbadgeslib_verifies_the_signed_status_list_and_a_credential_signed_b
                                 pem_from_did_document(ring, f"{DID}#key-2026-06"))
     verify_data_integrity_proof(signed_credential(old), pem_from_did_document(ring, f"{DID}#key-2026-01"),
                                 extra_contexts=MIMIS_ONLY)
+
+
+# --- two status entries (revocation and suspension) -----------------------------------------------
+
+
+def test_openbadgeslib_accepts_a_credential_with_both_status_entries_and_reads_each_list() -> None:
+    ring, _ = published()
+    pem = pem_from_did_document(ring, f"{DID}#key-2026-01")
+    signed = signed_credential(credential_status=both_entries())
+    verify_data_integrity_proof(signed, pem, extra_contexts=MIMIS_ONLY)
+    token = sign_jws(credential(credential_status=both_entries()), signing_key(), f"{DID}#key-2026-01",
+                     algorithm="EdDSA")
+    badge = OB3Verifier(pem).verify(token)
+    assert [e["statusPurpose"] for e in badge.credential_status] == ["revocation", "suspension"]
+
+    def lists(revoked: tuple[int, ...] = (), suspended: tuple[int, ...] = ()) -> dict[str, bytes]:
+        served = {LIST_URL: signed_status_list(revoked),
+                  SUSPENSION_LIST_URL: signed_status_list(suspended, url=SUSPENSION_LIST_URL,
+                                                          purpose=StatusPurpose.SUSPENSION)}
+        for document in served.values():
+            verify_data_integrity_proof(document, pem)  # each list's own proof, the suspension one too
+        return {url: json.dumps(document).encode() for url, document in served.items()}
+
+    presented = OpenBadgeCredential.from_vc_document(signed)
+    check_credential_status(presented, download=lists().__getitem__)
+    check_credential_status(presented, download=lists((INDEX + 1,), (INDEX - 1,)).__getitem__)
+    with pytest.raises(OB3VerificationError, match="'suspension' is set"):
+        check_credential_status(presented, download=lists(suspended=(INDEX,)).__getitem__)
+    with pytest.raises(OB3VerificationError, match="'revocation' is set"):
+        check_credential_status(presented, download=lists(revoked=(INDEX,)).__getitem__)
+
+
+def test_openbadgeslib_still_reads_the_single_entry_of_a_credential_issued_before_suspension() -> None:
+    ring, _ = published()
+    signed = signed_credential()  # one revocation entry, an object: the shape issued before suspension existed
+    assert isinstance(signed["credentialStatus"], dict)
+    verify_data_integrity_proof(signed, pem_from_did_document(ring, f"{DID}#key-2026-01"), extra_contexts=MIMIS_ONLY)
+    presented = OpenBadgeCredential.from_vc_document(signed)
+    check_credential_status(presented, download={LIST_URL: json.dumps(signed_status_list()).encode()}.__getitem__)
+    with pytest.raises(OB3VerificationError, match="'revocation' is set"):
+        check_credential_status(presented,
+                                download={LIST_URL: json.dumps(signed_status_list((INDEX,))).encode()}.__getitem__)

@@ -23,7 +23,10 @@ from pyld import BUNDLED_CONTEXTS
 from services.catalog.tests.factories import content
 from services.issuance.domain import jsonld
 from services.issuance.domain.keys import PublicKey
+from services.issuance.domain.status_list import StatusPurpose
 from services.issuance.tests.factories import (
+    SUSPENSION_LIST_URL,
+    both_entries,
     catalogue,
     key_ring,
     signed_credential,
@@ -68,9 +71,15 @@ def test_digital_bazaars_verifier_accepts_mimis_proofs_and_rejects_changed_ones(
         "signed-before-rotation": signed_credential(old),
         "minimal": signed_credential(new, catalogue=catalogue(content=content()), grade=None, evidence_url=None),
         "status-list": signed_status_list(revoked=(5, 94_567), key=new),
+        # Since suspension exists: both status entries, and the suspension list.
+        "both-entries": signed_credential(new, credential_status=both_entries()),
+        "suspension-list": signed_status_list(revoked=(94_567,), key=new, url=SUSPENSION_LIST_URL,
+                                              purpose=StatusPurpose.SUSPENSION),
         "changed-hours": tampered(full, ["credentialSubject", "achievement", "workloadHours"], 41),
         "changed-index": tampered(full, ["credentialStatus", "statusListIndex"], "94568"),
     }
+    documents["changed-suspension-index"] = tampered(documents["both-entries"],
+                                                     ["credentialStatus", 1, "statusListIndex"], "94568")
     payload = {
         "documents": documents,
         "didDocuments": {ring.did: ring.did_document(),
@@ -83,7 +92,8 @@ def test_digital_bazaars_verifier_accepts_mimis_proofs_and_rejects_changed_ones(
     run = subprocess.run(["node", "verify.mjs"], cwd=tmp_path, input=json.dumps(payload), capture_output=True,
                          text=True, check=True, timeout=120)
     results = {r["name"]: r for r in map(json.loads, run.stdout.splitlines())}
-    for name in ("w3c-vector", "full", "signed-before-rotation", "minimal", "status-list"):
+    for name in ("w3c-vector", "full", "signed-before-rotation", "minimal", "status-list", "both-entries",
+                 "suspension-list"):
         assert results[name]["verified"], results[name]
-    for name in ("changed-hours", "changed-index"):
+    for name in ("changed-hours", "changed-index", "changed-suspension-index"):
         assert not results[name]["verified"] and "Invalid signature" in results[name]["error"]

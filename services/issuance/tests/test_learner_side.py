@@ -89,7 +89,7 @@ async def test_the_recipient_look_up_answers_services_only_and_says_gone_after_e
     kept = await store.credentials.find_one({"_id": cid})
     assert kept is not None and kept["erased"] and "jws" not in kept and "document" not in kept
     assert (kept["micro_credential_id"], kept["status_index"]) == (issuance.micro_credential_id,
-                                                                  int(full["credential"]["credentialStatus"]
+                                                                  int(full["credential"]["credentialStatus"][0]
                                                                       ["statusListIndex"]))
     everything = str([d async for d in store.credentials.find({})]) + str([d async for d in store.learners.find({})])
     assert "maja" not in everything.lower() and "Berg" not in everything

@@ -18,10 +18,19 @@ from services.issuance.domain.status_list import (
     IndexAllocator,
     StatusListError,
     StatusPurpose,
+    entry_for,
     read_status,
+    status_entries,
     status_entry,
 )
-from services.issuance.tests.factories import DID, INDEX, LIST_URL, signed_status_list, signing_key
+from services.issuance.tests.factories import (
+    DID,
+    INDEX,
+    LIST_URL,
+    SUSPENSION_LIST_URL,
+    signed_status_list,
+    signing_key,
+)
 
 # The W3C specification's example: an empty list of 131,072 bits.
 SPEC_EXAMPLE = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
@@ -131,13 +140,15 @@ def test_entry_is_what_the_specification_names() -> None:
     assert entry["id"] != entry["statusListCredential"]
 
 
-def test_status_list_credential_is_signed_and_verifies() -> None:
+@pytest.mark.parametrize(("url", "purpose"), [(LIST_URL, StatusPurpose.REVOCATION),
+                                              (SUSPENSION_LIST_URL, StatusPurpose.SUSPENSION)])
+def test_status_list_credential_is_signed_and_verifies(url: str, purpose: StatusPurpose) -> None:
     key = signing_key()
-    listed = signed_status_list(revoked=(INDEX,), key=key)
+    listed = signed_status_list(revoked=(INDEX,), key=key, url=url, purpose=purpose)
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert listed["id"] == LIST_URL and listed["issuer"] == DID
+    assert listed["id"] == url and listed["issuer"] == DID
     assert listed["credentialSubject"]["type"] == "BitstringStatusList"
-    assert listed["credentialSubject"]["statusPurpose"] == "revocation"
+    assert listed["credentialSubject"]["statusPurpose"] == purpose.value
     assert verify_proof(listed, {f"{DID}#{key.kid}": key.public}).verified
     flipped = Bitstring.decode(listed["credentialSubject"]["encodedList"])
     flipped.clear(INDEX)
@@ -173,3 +184,15 @@ def test_suspension_lists_work_alike() -> None:
     listed = signed_status_list(revoked=(7,), url=url, purpose=StatusPurpose.SUSPENSION)
     status = read_status(entry, listed)
     assert status.is_set and status.purpose == "suspension"
+    lifted = signed_status_list(revoked=(), url=url, purpose=StatusPurpose.SUSPENSION)
+    assert not read_status(entry, lifted).is_set  # reversible: the bit is cleared again
+
+
+def test_a_credentials_entries_whatever_their_number() -> None:
+    old = {"credentialStatus": status_entry(LIST_URL, 1)}
+    both = {"credentialStatus": [status_entry(LIST_URL, 1),
+                                 status_entry(SUSPENSION_LIST_URL, 1, StatusPurpose.SUSPENSION)]}
+    assert status_entries(old) == [old["credentialStatus"]] and status_entries({}) == []
+    assert entry_for(old, StatusPurpose.SUSPENSION) is None
+    assert entry_for(both, StatusPurpose.SUSPENSION) == both["credentialStatus"][1]
+    assert entry_for(both, StatusPurpose.REVOCATION) == both["credentialStatus"][0]

@@ -10,12 +10,13 @@ from services.issuance.domain.keys import PublicKey, assertion_keys_from_did_doc
 from services.issuance.domain.status_list import StatusPurpose, status_entry
 from services.issuance.domain.vc_jose import sign_jws
 from services.issuance.domain.verification import CheckName
-from services.issuance.domain.verifier import verify_credential
+from services.issuance.domain.verifier import REVOKED, SUSPENDED, verify_credential
 from services.issuance.tests.factories import (
     DID,
     INDEX,
     LIST_URL,
     SUSPENSION_LIST_URL,
+    both_entries,
     credential,
     key_ring,
     signed_credential,
@@ -69,6 +70,37 @@ def test_suspension_fails_and_lifting_it_passes() -> None:
     failed = verify_credential(presented, published_keys(), now=NOW, status_lists=suspended)
     assert failed.verification.failures[0].reason == "the credential is suspended"
     assert verify_credential(presented, published_keys(), now=NOW, status_lists=lifted).verified
+
+
+def test_with_both_entries_each_list_is_checked_and_each_status_reported() -> None:
+    presented = signed_credential(credential_status=both_entries())
+
+    def both(revoked: tuple[int, ...] = (), suspended: tuple[int, ...] = ()) -> dict[str, dict[str, Any]]:
+        return {LIST_URL: signed_status_list(revoked),
+                SUSPENSION_LIST_URL: signed_status_list(suspended, url=SUSPENSION_LIST_URL,
+                                                        purpose=StatusPurpose.SUSPENSION)}
+
+    clear = verify_credential(presented, published_keys(), now=NOW, status_lists=both())
+    assert clear.verified, clear.as_dict()
+    assert [c.name for c in clear.verification.checks][-4:] == [
+        CheckName.STATUS_LIST, CheckName.STATUS, CheckName.STATUS_LIST, CheckName.STATUS]
+    assert [c.reason for c in clear.verification.checks if c.name is CheckName.STATUS] == [
+        "not revoked", "not suspended"]
+    suspended = verify_credential(presented, published_keys(), now=NOW, status_lists=both(suspended=(INDEX,)))
+    assert [c.reason for c in suspended.verification.failures] == [SUSPENDED]
+    revoked = verify_credential(presented, published_keys(), now=NOW, status_lists=both(revoked=(INDEX,)))
+    assert [c.reason for c in revoked.verification.failures] == [REVOKED]
+    neighbours = verify_credential(presented, published_keys(), now=NOW,
+                                   status_lists=both((INDEX + 1,), (INDEX - 1,)))
+    assert neighbours.verified
+    # Without its suspension list, suspension cannot be ruled out: not valid.
+    half = verify_credential(presented, published_keys(), now=NOW, status_lists=lists())
+    assert [c.reason for c in half.verification.failures] == [
+        f"the status list {SUSPENSION_LIST_URL!r} could not be had, so suspension cannot be ruled out"]
+    # A list swapped for the other purpose's is refused, not read.
+    swapped = {LIST_URL: both()[LIST_URL], SUSPENSION_LIST_URL: signed_status_list(url=SUSPENSION_LIST_URL)}
+    failure = verify_credential(presented, published_keys(), now=NOW, status_lists=swapped).verification.failures
+    assert len(failure) == 1 and "the list's is 'revocation'" in failure[0].reason
 
 
 def test_without_its_status_list_a_credential_is_not_declared_valid() -> None:
