@@ -131,7 +131,8 @@ async def bare_inserts(service: Issuer, events: list[dict[str, Any]]) -> tuple[f
                      "provider_id": PROVIDER, "micro_credential_id": MC, "version": 1,
                      "learner_ref": data["learner_ref"],
                      "issued_at": now, "sort_key": f"{iso(now)}|{issued.credential_id}", "status_list": 0,
-                     "status_index": 0, "status": "active", "kid": issued.kid, "jws": issued.jws,
+                     "status_index": 0, "status": "active", "suspendable": True, "suspended": False,
+                     "kid": issued.kid, "jws": issued.jws,
                      "document": issued.credential, "proof": None, "erased": False})
     scratch = store.credentials.database["bare_insert_one"]
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Issued credentials: issuing (one or a CSV file), revoking, verifying; learners' credentials and the
+"""Issued credentials: issuing (one or a CSV file), revoking, suspending and reinstating, verifying;
+learners' credentials and the
 share links they control. The issuance service decides who sees what; the gateway checks roles and
 organisations first."""
 
@@ -43,9 +44,14 @@ class IssuedCredential:
     version: int
     learner_ref: str = strawberry.field(description="A pseudonymous reference to the learner (no personal data).")
     issued_at: datetime
-    status: str = strawberry.field(description="active | revoked")
+    status: str = strawberry.field(description="active | suspended | revoked (revoked is final and comes first)")
     revoked_at: datetime | None
     revocation_reason: str | None
+    suspendable: bool = strawberry.field(description="It carries a suspension status entry (false for credentials "
+                                                     "issued before suspension existed: revocable, not suspendable).")
+    suspended_at: datetime | None
+    suspension_reason: str | None
+    reinstated_at: datetime | None = strawberry.field(description="When its latest suspension was lifted.")
     provider_id: strawberry.Private[str]
 
     @classmethod
@@ -54,6 +60,8 @@ class IssuedCredential:
                    version=b["version"], learner_ref=b["learner_ref"],
                    issued_at=parse_time(b["issued_at"]) or datetime.min, status=b["status"],
                    revoked_at=parse_time(b.get("revoked_at")), revocation_reason=b.get("revocation_reason"),
+                   suspendable=bool(b.get("suspendable")), suspended_at=parse_time(b.get("suspended_at")),
+                   suspension_reason=b.get("suspension_reason"), reinstated_at=parse_time(b.get("reinstated_at")),
                    provider_id=b["provider_id"])
 
     @strawberry.field(description="The provider that issued it.")
@@ -149,7 +157,8 @@ def _page(body: dict[str, Any]) -> IssuedCredentialConnection:
 @strawberry.type
 class CredentialQuery:
     @strawberry.field(description="Check a presented credential (a compact JWS, or JSON with a Data Integrity "
-                                  "proof): signature, issuer, validity, revocation, catalogue version. Anyone.")
+                                  "proof): signature, issuer, validity, revocation and suspension, catalogue "
+                                  "version. Anyone.")
     async def verify_credential(self, info: Info, credential: JSON) -> Verification | None:
         body = await ctx(info).services.call("issuance", "POST", "/v1/verify", json={"credential": credential})
         return Verification(verified=body["verified"], verdict=body["verdict"], credential_id=body.get("credential_id"),
@@ -230,6 +239,26 @@ class CredentialMutation:
         c.identity.require(Role.PROVIDER_MEMBER)
         b = await c.services.call("issuance", "POST", f"/v1/credentials/{seg(str(id))}/revocation", token=c.token,
                                   json={"reason": reason})
+        return IssuedCredential.of(b)
+
+    @strawberry.mutation(description="Suspend a credential until it is reinstated, with a reason verifiers are shown "
+                                     "(the provider's members). A revoked credential cannot be suspended, nor can one "
+                                     "issued before suspension existed (it has no suspension entry).")
+    async def suspend_credential(self, info: Info, id: strawberry.ID, reason: str) -> IssuedCredential | None:
+        c = ctx(info)
+        c.identity.require(Role.PROVIDER_MEMBER)
+        b = await c.services.call("issuance", "POST", f"/v1/credentials/{seg(str(id))}/suspension", token=c.token,
+                                  json={"reason": reason})
+        return IssuedCredential.of(b)
+
+    @strawberry.mutation(description="Lift a credential's suspension: verifiers see it valid again (the provider's "
+                                     "members).")
+    async def reinstate_credential(self, info: Info, id: strawberry.ID, reason: str | None = None
+                                   ) -> IssuedCredential | None:
+        c = ctx(info)
+        c.identity.require(Role.PROVIDER_MEMBER)
+        b = await c.services.call("issuance", "DELETE", f"/v1/credentials/{seg(str(id))}/suspension", token=c.token,
+                                  params={"reason": reason} if reason is not None else None)
         return IssuedCredential.of(b)
 
     @strawberry.mutation(description="Make a share link for one of your credentials (learners).")

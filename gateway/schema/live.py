@@ -32,6 +32,8 @@ class ReviewEventKind(Enum):
 class CredentialEventKind(Enum):
     ISSUED = "issuance.credential.issued.v1"
     REVOKED = "issuance.credential.revoked.v1"
+    SUSPENDED = "issuance.credential.suspended.v1"
+    REINSTATED = "issuance.credential.reinstated.v1"
 
 
 @strawberry.type(description="A review opened for, or decided on, one of a provider's micro-credentials.")
@@ -55,7 +57,8 @@ class ReviewEvent:
                    at=parse_time(d.get("decided_at") or d.get("opened_at")) or e.time)
 
 
-@strawberry.type(description="A credential a provider issued or revoked (no personal data: a learner reference).")
+@strawberry.type(description="A credential a provider issued, revoked, suspended or reinstated (no personal data: a "
+                             "learner reference).")
 class CredentialEvent:
     kind: CredentialEventKind
     credential_id: strawberry.ID
@@ -72,7 +75,8 @@ class CredentialEvent:
         return cls(kind=CredentialEventKind(e.type), credential_id=strawberry.ID(d["credential_id"]),
                    micro_credential_id=strawberry.ID(d["micro_credential_id"]), version=d["version"],
                    provider_id=strawberry.ID(d["provider_id"]), learner_ref=d["learner_ref"], reason=d.get("reason"),
-                   at=parse_time(d.get("issued_at") or d.get("revoked_at")) or e.time)
+                   at=parse_time(d.get("issued_at") or d.get("revoked_at") or d.get("reinstated_at")
+                                 or d.get("suspended_at")) or e.time)
 
 
 async def _identity(info: Info) -> Identity:
@@ -115,7 +119,8 @@ class Subscription:
             while True:
                 yield ReviewEvent.of(await queue.get())
 
-    @strawberry.subscription(description="Credentials a provider issues and revokes (its members).")
+    @strawberry.subscription(description="Credentials a provider issues, revokes, suspends and reinstates (its "
+                                         "members).")
     async def credential_events(self, info: Info, provider_id: strawberry.ID) -> AsyncGenerator[CredentialEvent, None]:
         identity = await _identity(info)
         identity.require(Role.PROVIDER_MEMBER, organisation=str(provider_id))

@@ -13,6 +13,7 @@ from gateway.tests.region import Region, codes, gql_execute
 OK = "ok"
 NULL = "null"  # let through by the gateway; the service knows of no such thing, so the field is null
 NO_LEARNER = "lr-" + "0" * 32  # well formed; nobody has it
+NO_CREDENTIAL = "urn:uuid:00000000-0000-4000-8000-000000000000"  # well formed; never issued
 
 #: person -> (subject, roles, organisations); None is anonymous. "p0"/"p1" are replaced by seeded providers.
 PEOPLE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]] | None] = {
@@ -50,6 +51,9 @@ OPERATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "a learner's personal data": ("query($r: ID!) { learnerPersonalData(learnerRef: $r) }", {"r": NO_LEARNER}),
     "erase a learner": ("mutation($r: ID!) { learnerErasure(learnerRef: $r) { erasureId } }", {"r": NO_LEARNER}),
     "look up a learner": ("mutation { lookUpLearner(email: \"nobody@example.se\") { learnerRef } }", {}),
+    "suspend a credential": ("mutation($id: ID!) { suspendCredential(id: $id, reason: \"Under utredning\") { id } }",
+                             {"id": NO_CREDENTIAL}),
+    "reinstate a credential": ("mutation($id: ID!) { reinstateCredential(id: $id) { id } }", {"id": NO_CREDENTIAL}),
 }
 
 U, F, N = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
@@ -76,6 +80,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "a learner's personal data": (U, F, F, F, F, F, F, F, N, F),
     "erase a learner":      (U, F, F, F, F, F, F, F, N, F),
     "look up a learner":    (U, F, F, F, F, F, F, F, NULL, F),
+    # Provider members pass the gateway; issuance: no credential of theirs by that id.
+    "suspend a credential": (U, N, N, F, F, F, F, F, F, F),
+    "reinstate a credential": (U, N, N, F, F, F, F, F, F, F),
 }
 
 ROWS = [(op, person, expected) for op, answers in MATRIX.items()

@@ -31,7 +31,7 @@ async def _issue(region: Region, provider: str, mc_id: str, email: str) -> dict[
     return dict(data["issueCredential"])
 
 
-async def test_issue_share_verify_and_revoke(region: Region) -> None:
+async def test_issue_share_verify_suspend_reinstate_and_revoke(region: Region) -> None:
     provider, mc_id = region.providers[0], region.published[0]
     email = "lena.larsson@example.se"
     issued = await _issue(region, provider, mc_id, email)
@@ -63,13 +63,39 @@ async def test_issue_share_verify_and_revoke(region: Region) -> None:
     data, errors = await gql_execute(region.gateway_url, verify, {"c": tampered})
     assert errors == [] and data is not None and data["verifyCredential"]["verified"] is False
 
+    # Its provider suspends it (verifiers see why), then reinstates it; nobody else may.
+    member = region.bearer(f"anna-{provider}", "provider-member", org=(provider,))
+    other = region.providers[1]
+    suspend = ("mutation($id: ID!) { suspendCredential(id: $id, reason: \"Under review\") "
+               "{ status suspendable suspendedAt suspensionReason } }")
+    reinstate = "mutation($id: ID!) { reinstateCredential(id: $id, reason: \"Review done\") { status reinstatedAt } }"
+    for mutation in (suspend, reinstate):
+        _, errors = await gql_execute(region.gateway_url, mutation, {"id": issued["id"]},
+                                      region.bearer(f"anna-{other}", "provider-member", org=(other,)))
+        assert codes(errors) == ["NOT_FOUND"]
+    data, errors = await gql_execute(region.gateway_url, suspend, {"id": issued["id"]}, member)
+    assert errors == [] and data is not None
+    suspended = data["suspendCredential"]
+    assert (suspended["status"], suspended["suspendable"], suspended["suspensionReason"]) == (
+        "suspended", True, "Under review") and suspended["suspendedAt"]
+    _, errors = await gql_execute(region.gateway_url, suspend, {"id": issued["id"]}, member)
+    assert codes(errors) == ["CONFLICT"] and errors[0]["extensions"]["reason"] == "already_suspended"
+    data, errors = await gql_execute(region.gateway_url, verify, {"c": shared["jws"]})
+    assert errors == [] and data is not None and data["verifyCredential"]["verified"] is False
+    assert data["verifyCredential"]["reasons"] == ["status: the credential is suspended: Under review"]
+    data, errors = await gql_execute(region.gateway_url, reinstate, {"id": issued["id"]}, member)
+    assert errors == [] and data is not None
+    assert data["reinstateCredential"]["status"] == "active" and data["reinstateCredential"]["reinstatedAt"]
+    _, errors = await gql_execute(region.gateway_url, reinstate, {"id": issued["id"]}, member)
+    assert codes(errors) == ["CONFLICT"] and errors[0]["extensions"]["reason"] == "not_suspended"
+    data, errors = await gql_execute(region.gateway_url, verify, {"c": shared["jws"]})
+    assert errors == [] and data is not None and data["verifyCredential"]["verified"] is True
+
     # Someone else's provider may not revoke it; its own members may, once.
     revoke = "mutation($id: ID!) { revokeCredential(id: $id, reason: \"Issued by mistake\") { status } }"
-    other = region.providers[1]
     _, errors = await gql_execute(region.gateway_url, revoke, {"id": issued["id"]},
                                   region.bearer(f"anna-{other}", "provider-member", org=(other,)))
     assert codes(errors) == ["NOT_FOUND"]
-    member = region.bearer(f"anna-{provider}", "provider-member", org=(provider,))
     data, errors = await gql_execute(region.gateway_url, revoke, {"id": issued["id"]}, member)
     assert errors == [] and data == {"revokeCredential": {"status": "revoked"}}
     _, errors = await gql_execute(region.gateway_url, revoke, {"id": issued["id"]}, member)

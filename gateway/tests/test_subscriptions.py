@@ -96,6 +96,27 @@ async def test_a_provider_member_sees_its_credentials_issued(region: Region) -> 
     assert "maja" not in str(seen)  # no personal data, a learner reference only
 
 
+async def test_a_provider_member_sees_its_credentials_suspended_and_reinstated(region: Region) -> None:
+    from gateway.tests.test_credentials import _issue
+
+    pid = region.providers[2]
+    member = region.bearer(f"anna-{pid}", "provider-member", org=(pid,))
+    issued = await _issue(region, pid, region.published[2 * 11 + 2], "kim@example.se")
+    query = "subscription($p: ID!) { credentialEvents(providerId: $p) { kind credentialId reason at } }"
+    async with watching(region, query, {"p": pid}, headers=member) as events:
+        for mutation in ("mutation($id: ID!) { suspendCredential(id: $id, reason: \"Under review\") { status } }",
+                         "mutation($id: ID!) { reinstateCredential(id: $id) { status } }"):
+            _, errors = await gql_execute(region.gateway_url, mutation, {"id": issued["id"]}, member)
+            assert errors == [], errors
+        seen: list[dict[str, Any]] = []
+        while "REINSTATED" not in [e["kind"] for e in seen if e["credentialId"] == issued["id"]]:
+            seen.append((await asyncio.wait_for(events.get(), timeout=60))["credentialEvents"])
+    # The issued event may come first (the outbox relay may publish it after the subscription began).
+    mine = [e for e in seen if e["credentialId"] == issued["id"] and e["kind"] != "ISSUED"]
+    assert [(e["kind"], e["reason"]) for e in mine] == [("SUSPENDED", "Under review"), ("REINSTATED", None)]
+    assert all(e["at"] for e in mine)
+
+
 async def test_nobody_follows_another_providers_events(region: Region) -> None:
     p0, p1 = region.providers[0], region.providers[1]
     for payload in ({"authorization": f"Bearer {region.issuer.token('x', ['provider-member'], [p1])}"}, {}):
