@@ -48,7 +48,8 @@ class IssuedCredential:
     revoked_at: datetime | None
     revocation_reason: str | None
     suspendable: bool = strawberry.field(description="It carries a suspension status entry (false for credentials "
-                                                     "issued before suspension existed: revocable, not suspendable).")
+                                                     "issued before suspension existed or in Open Badges 3.0's "
+                                                     "single-entry form: revocable, not suspendable).")
     suspended_at: datetime | None
     suspension_reason: str | None
     reinstated_at: datetime | None = strawberry.field(description="When its latest suspension was lifted.")
@@ -243,7 +244,8 @@ class CredentialMutation:
 
     @strawberry.mutation(description="Suspend a credential until it is reinstated, with a reason verifiers are shown "
                                      "(the provider's members). A revoked credential cannot be suspended, nor can one "
-                                     "issued before suspension existed (it has no suspension entry).")
+                                     "issued without a suspension entry (before suspension existed, or in Open Badges "
+                                     "3.0's single-entry form).")
     async def suspend_credential(self, info: Info, id: strawberry.ID, reason: str) -> IssuedCredential | None:
         c = ctx(info)
         c.identity.require(Role.PROVIDER_MEMBER)

@@ -42,7 +42,8 @@ def bootstrap(settings: IssuanceSettings | None = None, *, tokens: TokenSource |
     catalogue = CatalogueReadModel(runtime.db)
     store = CredentialStore(runtime.client, runtime.db, runtime.outbox, keys, catalogue,
                             IssuerProfile(did, settings.issuer_name, url=settings.public_base_url),
-                            settings.public_base_url, settings.catalogue_base_url, settings.share_page_url)
+                            settings.public_base_url, settings.catalogue_base_url, settings.share_page_url,
+                            suspension_entry=settings.suspension_entry)
     issuer = Issuer(store, catalogue, keys, lookup_key, settings.bulk_max_rows)
     runtime.bind_routes({**catalogue.routes(), **erasure_routes(store)})
     # The topic registry names this group (the KafkaUser's ACL is generated from it); tests give each

@@ -36,6 +36,12 @@ class IssuanceSettings(CallerSettings):
     # Base of the catalogue's public URLs named on credentials (achievement ids).
     catalogue_base_url: str = Field("https://mimis.skane.se", pattern=r"^https?://\S+$")
 
+    # Status entries of new credentials. True: two, revocation and suspension (a VC 2.0
+    # ``credentialStatus`` array, which the verifiers MIMIS is tested with read; suspension is
+    # possible). False: one revocation entry as a single object, the shape Open Badges 3.0's JSON
+    # Schema requires (``credentialStatus`` 0..1; 1EdTech's conformance check), without suspension.
+    suspension_entry: bool = True
+
     share_link_days: int = Field(90, ge=1, le=3650)
     # Providers must sign their assessment events (Standard Webhooks); after a rotation the
     # previous secret still verifies for this long, so a provider can switch without losses.

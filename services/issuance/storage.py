@@ -96,8 +96,8 @@ class NotSuspended(Exception):
 
 
 class NotSuspendable(Exception):
-    """The credential was issued before suspension existed: it carries no suspension entry, so no
-    verifier could see a suspension."""
+    """The credential carries no suspension entry (issued before suspension existed, or with
+    ``suspension_entry`` off), so no verifier could see a suspension."""
 
 
 class AlreadyIssued(Exception):
@@ -140,8 +140,10 @@ class StatusAllocator:
 class CredentialStore:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], outbox: Outbox,
                  keys: KeyStore, catalogue: CatalogueReadModel, issuer: IssuerProfile, public_base_url: str,
-                 catalogue_base_url: str, share_page_url: str = "") -> None:
+                 catalogue_base_url: str, share_page_url: str = "", suspension_entry: bool = True) -> None:
         self.client, self.outbox, self.keys, self.catalogue, self.issuer = client, outbox, keys, catalogue, issuer
+        # New credentials carry a suspension entry beside the revocation one (see IssuanceSettings).
+        self.suspension_entry = suspension_entry
         self.public_base_url = public_base_url.rstrip("/")
         self.share_page_url = share_page_url or f"{self.public_base_url}/verify?share={{token}}"
         self.catalogue_base_url = catalogue_base_url
@@ -302,7 +304,8 @@ class CredentialStore:
         key, method = await self.keys.signing_key()
         issued = issue(command, catalogue, issuer=self.issuer, key=key, verification_method=method,
                        status_list_url=self.status_list_url(list_number), status_index=index,
-                       suspension_list_url=self.status_list_url(list_number, StatusPurpose.SUSPENSION),
+                       suspension_list_url=(self.status_list_url(list_number, StatusPurpose.SUSPENSION)
+                                            if self.suspension_entry else None),
                        credential_id=new_credential_id(), now=now, catalogue_base_url=self.catalogue_base_url)
         return issued
 

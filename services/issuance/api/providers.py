@@ -217,9 +217,9 @@ async def _changing_suspension(credential_id: str, change: Awaitable[Document]) 
         raise NotSuspendedError(f"credential {credential_id} is not suspended") from None
     except NotSuspendable:
         raise NotSuspendableError(
-            f"credential {credential_id} was issued before suspension existed: it carries only a revocation "
-            f"status entry, so no verifier could see a suspension. Revoke it, or issue a new credential "
-            f"(which carries both entries)") from None
+            f"credential {credential_id} carries only a revocation status entry (it was issued before suspension "
+            f"existed, or in Open Badges 3.0's single-entry form), so no verifier could see a suspension. Revoke "
+            f"it instead") from None
 
 
 @router.post("/credentials/{credential_id}/suspension", response_model=CredentialSummary,

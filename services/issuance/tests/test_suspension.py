@@ -23,7 +23,7 @@ from services.issuance.domain.issuing import issue
 from services.issuance.domain.keys import PublicKey
 from services.issuance.domain.status_list import Bitstring
 from services.issuance.issuer import now_utc
-from services.issuance.tests.conftest import IssuanceUnderTest, header, read_topic
+from services.issuance.tests.conftest import IssuanceUnderTest, header, read_topic, running_issuance
 
 PUBLIC = "https://issuance.test"
 TOPIC = "issuance.credentials"
@@ -270,3 +270,24 @@ async def test_an_independent_verifier_reads_both_served_lists(issuance: Issuanc
         check(await lists_now())
     assert (await reinstate(issuance, cid)).status_code == 200
     check(await lists_now())
+
+
+async def test_open_badges_single_entry_form_when_suspension_entries_are_off(
+        stack: Any, mongo_client: Any, unique_name: str, dev_issuer: Any) -> None:
+    """``ISSUANCE_SUSPENSION_ENTRY=false``: new credentials carry one revocation entry as a single
+    object (Open Badges 3.0's ``credentialStatus`` 0..1), verify, revoke, and refuse suspension."""
+    async with running_issuance(stack, mongo_client, unique_name, dev_issuer, suspension_entry=False) as issuance:
+        await issuance.publish()
+        issued = await issuance.issue("ettan@example.se")
+        assert issued["suspendable"] is False
+        full = await issuance.full(issued["credential_id"])
+        status = full["credential"]["credentialStatus"]
+        assert isinstance(status, dict) and status["statusPurpose"] == "revocation"
+        assert (await issuance.verify(full["jws"]))["verified"]
+        refused = await suspend(issuance, issued["credential_id"])
+        assert refused.status_code == 422 and refused.json()["error"] == "not_suspendable"
+        revoked = await issuance.http.post(f"/v1/credentials/{issued['credential_id']}/revocation",
+                                           json={"reason": "Fel kurs"}, headers=issuance.staff())
+        assert revoked.status_code == 200
+        result = await issuance.verify(full["credential"])
+        assert [c["reason"] for c in status_checks(result)] == ["the credential has been revoked: Fel kurs"]
