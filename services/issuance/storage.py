@@ -240,6 +240,8 @@ class CredentialStore:
         A person is recognised by the look-up value of their personal identity number first (the
         same number always gives the same value, so a learner with a new address is still the same
         learner), then by e-mail address."""
+        if not people:
+            return {}  # (a batch of provider events names registered learners only)
         emails = sorted({p.normalised_email for p in people})
         pins = sorted({p.pin_lookup for p in people if p.pin_lookup})
         known = {d["email"]: d async for d in self.learners.find({"email": {"$in": emails}}, session=session)}
