@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from mimis_platform.mongo import Document
 from services.issuance.catalogue import CatalogueReadModel, NotIssuable
-from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, LearnerData, pin_lookup
+from services.issuance.domain.assessment import AssessmentRefused, IssueCommand, learner_of_request
 from services.issuance.domain.credential import CatalogueVersion
 from services.issuance.domain.data_integrity import add_proof
 from services.issuance.domain.issuing import IssuedCredential
@@ -113,9 +113,8 @@ class Issuer:
         evidence = text("evidence_url")
         if evidence and not re.match(r"^https://\S+$", evidence):
             raise AssessmentRefused("evidence_url is an https URL")
-        learner = LearnerData(name=text("learner_name") or "", email=text("learner_email") or "",
-                              language=text("language") or "sv", date_of_birth=born,
-                              pin_lookup=pin_lookup(pin, self.lookup_key) if pin else None)
+        learner = learner_of_request(text("learner_name") or "", text("learner_email") or "", text("language") or "sv",
+                                     born, pin, lookup_key=self.lookup_key)
         return IssueCommand(provider_id=provider_id, micro_credential_id=text("micro_credential_id") or "",
                             version=int(version_text), learner=learner, assessed_on=assessed_on,
                             grade=text("grade"), evidence_url=evidence)
